@@ -1,0 +1,7 @@
+/* The siphon subcommand table. One line per command:
+ *   SIPHON_CMD(name, handler, min_args, max_args, usage, summary)
+ * Arity (positional arguments, options not counted) is checked once, in main.c,
+ * before any handler runs; max_args -1 means unbounded. A handler gets argv with
+ * argv[0] = the command name and returns the process exit status. */
+SIPHON_CMD(serve, cmd_serve, 0, 0, "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE]",
+	   "run the SIP server (registrar, proxy, events)")
