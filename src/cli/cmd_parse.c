@@ -68,6 +68,9 @@ static void json_str(struct sip_buf *o, struct sip_str s)
 		if (c == '"' || c == '\\') {
 			char esc[2] = { '\\', (char)c };
 			sip_buf_append(o, esc, 2);
+		} else if (c == '\r' || c == '\n' || c == '\t') {
+			char esc[2] = { '\\', c == '\r' ? 'r' : c == '\n' ? 'n' : 't' };
+			sip_buf_append(o, esc, 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			sip_buf_printf(o, "\\u%04x", c);
 		} else {
