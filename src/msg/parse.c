@@ -254,8 +254,8 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		size_t nlen;
 
 		/* End of the header section: an empty line (bare LF tolerated,
-		 * RFC 3261 7.5 robustness). A datagram that simply ends after the
-		 * last header line is taken as having an empty body. */
+		 * RFC 3261 7.5 robustness). It is mandatory (RFC 3261 7): without it
+		 * a truncated datagram would pass for a whole one. */
 		if (*p == '\r' && p[1] == '\n') {
 			*bodyp = p + 2;
 			return 0;
@@ -264,10 +264,9 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			*bodyp = p + 1;
 			return 0;
 		}
-		if (p >= end) {
-			*bodyp = end;
-			return 0;
-		}
+		if (p >= end)
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing empty line after headers)",
+				    (size_t)(p - b));
 
 		q = p;
 		while (sip_is_token((unsigned char)*q))
