@@ -19,13 +19,13 @@ struct corpus_file {
 	size_t len;
 };
 
-static int corpus_cmp(const void *a, const void *b)
+static inline int corpus_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct corpus_file *)a)->name, ((const struct corpus_file *)b)->name);
 }
 
 /* Load every *.sip file of dir (at most CORPUS_MAX), sorted by name. */
-static size_t corpus_load(const char *dir, struct corpus_file *out)
+static inline size_t corpus_load(const char *dir, struct corpus_file *out)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -66,7 +66,7 @@ static size_t corpus_load(const char *dir, struct corpus_file *out)
 	return n;
 }
 
-static void corpus_free(struct corpus_file *c, size_t n)
+static inline void corpus_free(struct corpus_file *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(c[i].data);
@@ -79,7 +79,7 @@ struct guard {
 };
 
 /* Copy s[0..len) so that its last byte is the last readable byte. */
-static int guard_place(struct guard *g, const char *s, size_t len)
+static inline int guard_place(struct guard *g, const char *s, size_t len)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t data_pages = (len + pg - 1) / pg + 1;
@@ -100,7 +100,7 @@ static int guard_place(struct guard *g, const char *s, size_t len)
 	return 0;
 }
 
-static void guard_release(struct guard *g)
+static inline void guard_release(struct guard *g)
 {
 	munmap(g->map, g->maplen);
 }
@@ -117,7 +117,7 @@ struct expect {
 	long body_len;
 };
 
-static int ieq_name(const char *a, size_t al, const char *b)
+static inline int ieq_name(const char *a, size_t al, const char *b)
 {
 	size_t bl = strlen(b);
 
@@ -135,7 +135,7 @@ static int ieq_name(const char *a, size_t al, const char *b)
 	return 1;
 }
 
-static int expect_scan(const char *p, size_t len, struct expect *e)
+static inline int expect_scan(const char *p, size_t len, struct expect *e)
 {
 	const char *end = p + len, *eol, *hend;
 
