@@ -6,6 +6,6 @@
 SIPHON_CMD(serve, cmd_serve, 0, 0, "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE]",
 	   "run the SIP server (registrar, proxy, events)")
 SIPHON_CMD(explain, cmd_explain, 1, -1, "explain CODE... [--json] [--lang en|vi]",
-	   "explain SIP response codes: meaning, when you see them, what to do, RFC")
+	   "explain SIP response codes: meaning, what to do, RFC")
 SIPHON_CMD(compare, cmd_compare, 2, 2, "compare CODE CODE [--json] [--lang en|vi]",
-	   "compare two SIP response codes side by side, with their key differences")
+	   "compare two SIP response codes and their key differences")
