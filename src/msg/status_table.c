@@ -309,7 +309,7 @@ static const struct status_text texts_en[] = {
 	},
 	{ /* 204 */
 		"The conditional SUBSCRIBE succeeded and the subscription is refreshed, but no NOTIFY will be sent (the subscriber's state is current).",
-		"A subscriber refreshes a subscription inside its dialog with Suppress-If-Match carrying the entity-tag it already has (or *), and the resource has not changed.",
+		"A subscriber refreshes a subscription inside its dialog with Suppress-If-Match carrying the entity-tag it already has (or *), and the resource has not changed. Outside a dialog the same condition gets 200 and a NOTIFY without a body instead (RFC 5839 6.2).",
 		"Nothing: keep using the state you cached; the subscription's expiry is extended.",
 		"expect no NOTIFY for this refresh and keep the cached state and entity-tag. It is valid only as the answer to a SUBSCRIBE sent within an established dialog whose Suppress-If-Match matches the resource's entity-tag (RFC 5839 6.3).",
 		NULL,
@@ -743,9 +743,9 @@ static const struct status_text texts_en[] = {
 	},
 	{ /* 603 */
 		"The callee explicitly declined the call, at every location.",
-		"The user pressed reject, or a policy rejected the call for the user.",
+		"The user pressed reject, or a UAS policy (do-not-disturb, a caller blocklist) rejected the call for the user, often with a Reason header.",
 		"Do not retry elsewhere; Retry-After may say when the callee is available.",
-		"not try the request at other locations; the call has failed.",
+		"not try the request at other locations; the call has failed. As for every non-2xx final response to INVITE, the ACK is hop by hop, part of the INVITE transaction (RFC 3261 17.1.1.3).",
 		NULL,
 	},
 	{ /* 604 */
@@ -882,7 +882,7 @@ static const struct status_text texts_vi[] = {
 	},
 	{ /* 204 */
 		"SUBSCRIBE có điều kiện đã thành công và subscription được gia hạn, nhưng sẽ không có NOTIFY nào (trạng thái bên subscriber đang là mới nhất).",
-		"Subscriber làm mới subscription trong dialog của nó với Suppress-If-Match mang entity-tag nó đang có (hoặc *), và tài nguyên chưa thay đổi.",
+		"Subscriber làm mới subscription trong dialog của nó với Suppress-If-Match mang entity-tag nó đang có (hoặc *), và tài nguyên chưa thay đổi. Ngoài dialog, cùng điều kiện đó nhận 200 và một NOTIFY không có body (RFC 5839 6.2).",
 		"Không cần làm gì: tiếp tục dùng trạng thái đã lưu; thời hạn subscription được kéo dài.",
 		"không chờ NOTIFY cho lần làm mới này, giữ trạng thái và entity-tag đã lưu. Mã này chỉ hợp lệ để trả lời một SUBSCRIBE gửi trong dialog đã thiết lập có Suppress-If-Match khớp với entity-tag của tài nguyên (RFC 5839 6.3).",
 		NULL,
@@ -1316,9 +1316,9 @@ static const struct status_text texts_vi[] = {
 	},
 	{ /* 603 */
 		"Bên bị gọi chủ động từ chối cuộc gọi, ở mọi vị trí.",
-		"Người dùng bấm từ chối, hoặc một chính sách đã từ chối cuộc gọi thay cho người dùng.",
+		"Người dùng bấm từ chối, hoặc một chính sách của UAS (không làm phiền, danh sách chặn người gọi) đã từ chối cuộc gọi thay cho người dùng, thường kèm header Reason.",
 		"Đừng thử lại ở nơi khác; Retry-After có thể cho biết khi nào bên bị gọi rảnh.",
-		"không thử request ở các vị trí khác; cuộc gọi đã thất bại.",
+		"không thử request ở các vị trí khác; cuộc gọi đã thất bại. Như mọi phản hồi cuối không phải 2xx cho INVITE, ACK đi từng chặng và thuộc transaction INVITE (RFC 3261 17.1.1.3).",
 		NULL,
 	},
 	{ /* 604 */
