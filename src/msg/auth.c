@@ -112,6 +112,7 @@ static int set_field(struct sip_auth *a, unsigned f, struct sip_str v, bool quot
 int sip_auth_parse(struct sip_auth *out, struct sip_str value)
 {
 	struct sip_auth a;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s, *q;
 	unsigned seen = 0;
 	bool digest;

@@ -18,6 +18,7 @@
 int sip_event_parse(struct sip_event *out, struct sip_str value)
 {
 	struct sip_event ev;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s;
 
 	memset(&ev, 0, sizeof ev);
@@ -72,6 +73,7 @@ static int delta_param(const struct scan_param *prm, int64_t *out)
 int sip_subscription_state_parse(struct sip_subscription_state *out, struct sip_str value)
 {
 	struct sip_subscription_state ss;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s;
 
 	memset(&ss, 0, sizeof ss);

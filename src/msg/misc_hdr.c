@@ -20,6 +20,7 @@ static bool params_start(const char **pp, const char *end)
 int sip_ctype_parse(struct sip_ctype *out, struct sip_str value)
 {
 	struct sip_ctype ct;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s;
 
 	memset(&ct, 0, sizeof ct);
@@ -65,6 +66,7 @@ int sip_ctype_parse(struct sip_ctype *out, struct sip_str value)
 int sip_reason_parse(struct sip_reason *out, struct sip_str value)
 {
 	struct sip_reason r;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s;
 
 	memset(&r, 0, sizeof r);
@@ -141,6 +143,7 @@ static const char *scan_comment(const char *p, const char *end)
 int sip_retry_after_parse(struct sip_retry_after *out, struct sip_str value)
 {
 	struct sip_retry_after ra;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len;
 
 	memset(&ra, 0, sizeof ra);
@@ -190,6 +193,7 @@ int sip_retry_after_parse(struct sip_retry_after *out, struct sip_str value)
 int sip_session_expires_parse(struct sip_session_expires *out, struct sip_str value)
 {
 	struct sip_session_expires se;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len;
 
 	memset(&se, 0, sizeof se);
