@@ -496,6 +496,7 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct
 		}
 		avail = c->content_length;
 		m->len = body_off + avail;
+		copy[m->len] = '\0'; /* msg.h: buf is NUL-terminated */
 	}
 	m->body = (struct sip_str){ body, avail };
 	*mp = m;
