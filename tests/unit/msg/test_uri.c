@@ -89,6 +89,8 @@ static const struct uri_case valid[] = {
 	  "lr;unknownwith=value;unknown-no-value", NULL, NULL, NULL, NULL, NULL, true },
 	/* RFC 3966 tel: */
 	{ "tel:+1-201-555-0123", SIP_URI_TEL, "+1-201-555-0123", NULL, NULL, SIP_HOST_NONE, -1 },
+	{ "tel:+1-201-555-0123;phone-context=+1-201", SIP_URI_TEL, "+1-201-555-0123", NULL, NULL,
+	  SIP_HOST_NONE, -1, "phone-context=+1-201" },
 	{ "tel:7042;phone-context=example.com", SIP_URI_TEL, "7042", NULL, NULL, SIP_HOST_NONE,
 	  -1, "phone-context=example.com" },
 	{ "tel:863-1234;phone-context=+1-914-555", SIP_URI_TEL, "863-1234", NULL, NULL,
