@@ -494,6 +494,8 @@ static int remove_lines(struct sip_out *o, enum sip_hdr_id id, struct sip_str na
 		}
 	if (id == SIP_HDR_MAX_FORWARDS)
 		o->mf_edit = -1;
+	if (id == SIP_HDR_CONTENT_LENGTH)
+		o->cl_auto = true; /* one correct Content-Length, always */
 	if (nremoved)
 		*nremoved = n;
 	return 0;
