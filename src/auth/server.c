@@ -8,6 +8,8 @@
 
 #include <openssl/crypto.h>
 
+#include "siphon/uri.h"
+
 #include "auth_int.h"
 
 int sip_auth_challenge_format(struct sip_buf *out, enum sip_digest_alg alg, struct sip_str realm,
@@ -99,12 +101,21 @@ static int parse_nc(struct sip_str s, uint32_t *out)
 
 /* The uri= value against the Request-URI (RFC 2617 3.2.2.5: they must name the
  * same resource, else 400). Clients copy the Request-URI, so a byte compare
- * decides almost always; scheme and host are case-insensitive (RFC 3261
- * 19.1.4), and the uri is inside the hash anyway, so a case-insensitive
- * compare cannot let a forged request through. */
+ * decides almost always; otherwise the two must be equivalent SIP URIs by RFC
+ * 3261 19.1.4 (case-insensitive host and parameters, escapes). The uri is in
+ * the hash anyway, so this check guards against a response computed for
+ * another resource being replayed here, not against forgery. */
 static bool uri_matches(struct sip_str cred_uri, struct sip_str request_uri)
 {
-	return sip_str_eq(cred_uri, request_uri) || sip_str_caseeq(cred_uri, request_uri);
+	struct sip_uri a, b;
+
+	if (sip_str_eq(cred_uri, request_uri))
+		return true;
+	if (sip_uri_parse(&a, cred_uri) != 0 || sip_uri_parse(&b, request_uri) != 0)
+		return false;
+	if (a.scheme == SIP_URI_OTHER || b.scheme == SIP_URI_OTHER)
+		return false; /* no equivalence rule: bytes only */
+	return sip_uri_eq(&a, &b);
 }
 
 static int verdict(struct sip_auth_verdict *out, struct sip_auth_verdict *v, enum sip_auth_result r,

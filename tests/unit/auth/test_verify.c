@@ -313,16 +313,39 @@ static void test_realm_uri(void **state)
 	assert_int_equal(verify(fx), SIP_AUTH_OK);
 	fx->req.skip_uri_check = false;
 	fx->req.request_uri = S(RURI);
-	/* scheme/host case differences are the same resource */
+	/* RFC 3261 19.1.4 equivalence: scheme and host case do not matter ... */
 	answer(fx, "secret", 2);
 	fx->req.request_uri = S("SIP:EXAMPLE.COM");
 	assert_int_equal(verify(fx), SIP_AUTH_OK);
-	fx->req.request_uri = S(RURI);
-	/* the method is in the hash: a response made for REGISTER fails for INVITE */
+	/* ... a transport= on one side only does, and so does an unparsable URI */
 	answer(fx, "secret", 3);
+	fx->req.request_uri = S("sip:example.com;transport=tcp");
+	assert_int_equal(verify(fx), SIP_AUTH_MALFORMED);
+	fx->req.request_uri = S("sip:exa mple.com");
+	assert_int_equal(verify(fx), SIP_AUTH_MALFORMED);
+	fx->req.request_uri = S(RURI);
+	assert_int_equal(verify(fx), SIP_AUTH_OK);
+	/* the method is in the hash: a response made for REGISTER fails for INVITE */
+	answer(fx, "secret", 30);
 	fx->req.method = S("INVITE");
 	assert_int_equal(verify(fx), SIP_AUTH_BAD_PASSWORD);
 	fx->req.method = S("REGISTER");
+	/* user parts compare case-sensitively, escapes decoded */
+	{
+		struct sip_auth_client_args a = {
+			.username = S("alice"), .password = S("secret"), .method = S("REGISTER"),
+			.uri = S("sip:%61lice@example.com"), .cnonce = S("c"), .nc = 31,
+		};
+
+		sip_buf_reset(&fx->cred_text);
+		assert_int_equal(sip_auth_client_respond(&fx->cred_text, fx->parsed, fx->nch, &a), 0);
+		parse_digest(&fx->cred, fx->cred_text.p);
+		fx->req.request_uri = S("sip:ALICE@example.com");
+		assert_int_equal(verify(fx), SIP_AUTH_MALFORMED);
+		fx->req.request_uri = S("sip:alice@example.com");
+		assert_int_equal(verify(fx), SIP_AUTH_OK);
+		fx->req.request_uri = S(RURI);
+	}
 	/* a nonce issued for another realm, answered for ours: not our nonce */
 	{
 		struct sip_auth_challenge_opts o = { .realm = S("other.org") };
