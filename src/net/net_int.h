@@ -88,6 +88,7 @@ struct sip_conn {
 	char *rbuf;
 	size_t rlen, rcap;
 	size_t last_len;                  /* sip_msg_frame's last_len for rbuf */
+	size_t need;                      /* bytes the framed message needs (0: unknown) */
 	/* SIP bytes queued before the connection is ready. */
 	char *pend;
 	size_t plen, pcap;

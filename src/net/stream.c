@@ -419,10 +419,7 @@ int sip_conn_input(struct sip_conn *c, const char *buf, size_t len)
 		n = len;
 		last = 0;
 	} else {
-		if (c->rlen + len > max + 1) {
-			/* Only max + 1 bytes matter to decide the message is too big. */
-			len = max + 1 - c->rlen;
-		}
+		/* rlen <= max here and len <= the read buffer: bounded. */
 		if (c->rlen + len > c->rcap) {
 			size_t cap = c->rcap ? c->rcap : 4096;
 			char *np;
@@ -441,6 +438,10 @@ int sip_conn_input(struct sip_conn *c, const char *buf, size_t len)
 		n = c->rlen;
 		last = c->last_len;
 	}
+	/* The headers are complete and the body length known: wait for it all
+	 * without framing again. */
+	if (p == c->rbuf && c->need > 0 && n < c->need)
+		goto keep;
 	while (off < n && c->state == CONN_READY) {
 		if (p[off] == '\r' || p[off] == '\n') {
 			off += conn_keepalive(c, p + off, n - off);
@@ -449,9 +450,16 @@ int sip_conn_input(struct sip_conn *c, const char *buf, size_t len)
 		}
 		c->ka = 0;
 		memset(&perr, 0, sizeof(perr));
+		skip = mlen = 0;
 		r = sip_msg_frame(p + off, n - off, last, lim, &skip, &mlen, &perr);
-		if (r == SIP_EINCOMPLETE)
+		if (r == SIP_EINCOMPLETE) {
+			/* last_len is only valid while the headers are incomplete. */
+			c->need = mlen ? skip + mlen : 0;
+			c->last_len = mlen ? 0 : n - off;
 			break;
+		}
+		c->need = 0;
+		c->last_len = 0;
 		if (r != 0) {
 			conn_frame_error(c, p + off, n - off, &perr, r);
 			return 0;
@@ -463,6 +471,7 @@ int sip_conn_input(struct sip_conn *c, const char *buf, size_t len)
 	}
 	if (c->state != CONN_READY)
 		return 0;
+keep:
 	rest = n - off;
 	if (rest > max) {
 		/* Headers that never end (or a body beyond the limit the parser did
@@ -494,7 +503,10 @@ int sip_conn_input(struct sip_conn *c, const char *buf, size_t len)
 		memcpy(c->rbuf, p + off, rest);
 		c->rlen = rest;
 	}
-	c->last_len = rest;
+	if (rest == 0) {
+		c->need = 0;
+		c->last_len = 0;
+	}
 	if (rest == 0 && c->rcap > 16384) {
 		/* Give back a buffer a big message grew; idle connections stay small. */
 		free(c->rbuf);

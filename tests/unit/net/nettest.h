@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "siphon/err.h"
+#include "siphon/log.h"
 #include "siphon/msg.h"
 #include "siphon/net.h"
 
@@ -30,7 +31,7 @@ struct nt_msg {
 };
 
 struct nt {
-	uv_loop_t loop;
+	uv_loop_t *loop;
 	struct sip_net *net;
 	struct nt_msg msgs[NT_MAX_MSGS];
 	unsigned nmsgs;
@@ -84,7 +85,7 @@ static inline void nt_spin(struct nt *t, unsigned ms)
 	uint64_t end = nt_now_ms() + ms;
 
 	while (nt_now_ms() < end) {
-		uv_run(&t->loop, UV_RUN_NOWAIT);
+		uv_run(t->loop, UV_RUN_NOWAIT);
 		nt_sleep_ms(1);
 	}
 }
@@ -95,37 +96,38 @@ static inline bool nt_wait_count(struct nt *t, const unsigned *count, unsigned w
 	uint64_t end = nt_now_ms() + ms;
 
 	while (*count < want && nt_now_ms() < end) {
-		uv_run(&t->loop, UV_RUN_NOWAIT);
+		uv_run(t->loop, UV_RUN_NOWAIT);
 		if (*count < want)
 			nt_sleep_ms(1);
 	}
 	return *count >= want;
 }
 
-static inline void nt_default_config(struct nt *t, struct sip_net_config *cfg)
+/* A recording net on loop with cfg (cfg's loop and callbacks are set here). */
+static inline int nt_init_cfg(struct nt *t, uv_loop_t *loop, struct sip_net_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->loop = &t->loop;
+	memset(t, 0, sizeof(*t));
+	t->loop = loop;
+	cfg->loop = loop;
 	cfg->on_recv = nt_recv;
 	cfg->on_error = nt_error;
 	cfg->arg = t;
-}
-
-static inline int nt_init_cfg(struct nt *t, const struct sip_net_config *cfg)
-{
-	if (uv_loop_init(&t->loop) != 0)
-		return -1;
 	return sip_net_alloc(&t->net, cfg);
 }
 
-static inline int nt_init(struct nt *t)
+static inline int nt_init(struct nt *t, uv_loop_t *loop)
 {
 	struct sip_net_config cfg;
 
-	memset(t, 0, sizeof(*t));
-	uv_loop_init(&t->loop);
-	nt_default_config(t, &cfg);
-	return sip_net_alloc(&t->net, &cfg);
+	memset(&cfg, 0, sizeof(cfg));
+	return nt_init_cfg(t, loop, &cfg);
+}
+
+static inline void nt_drop_msgs(struct nt *t)
+{
+	for (unsigned i = 0; i < t->nmsgs; i++)
+		sip_msg_free(t->msgs[i].msg);
+	t->nmsgs = 0;
 }
 
 static inline void nt_closed(void *arg)
@@ -133,26 +135,28 @@ static inline void nt_closed(void *arg)
 	((struct nt *)arg)->closed = true;
 }
 
-/* Close the net, run the loop until every handle is closed (bounded), free what
- * was received, and check the loop holds nothing (a leaked handle fails). */
+/* Close the net and run the loop until every handle is closed (bounded); free
+ * what was received. Returns whether the close completed. */
 static inline bool nt_fini(struct nt *t)
 {
-	uint64_t end;
-	bool ok;
+	uint64_t end = nt_now_ms() + 2000;
 
 	if (t->net)
 		sip_net_close(t->net, nt_closed, t);
-	end = nt_now_ms() + 2000;
+	t->net = NULL;
 	while (!t->closed && nt_now_ms() < end) {
-		uv_run(&t->loop, UV_RUN_NOWAIT);
+		uv_run(t->loop, UV_RUN_NOWAIT);
 		nt_sleep_ms(1);
 	}
-	for (unsigned i = 0; i < t->nmsgs; i++)
-		sip_msg_free(t->msgs[i].msg);
-	t->nmsgs = 0;
-	uv_run(&t->loop, UV_RUN_NOWAIT);
-	ok = t->closed && uv_loop_close(&t->loop) == 0;
-	return ok;
+	nt_drop_msgs(t);
+	return t->closed;
+}
+
+/* Close a test loop: every handle must be gone (a leaked handle fails). */
+static inline int nt_loop_close(uv_loop_t *loop)
+{
+	uv_run(loop, UV_RUN_NOWAIT);
+	return uv_loop_close(loop);
 }
 
 static inline int nt_listen(struct nt *t, const char *spec, struct sip_listener **lisp)
@@ -234,7 +238,7 @@ static inline size_t nt_raw_read(struct nt *t, int fd, char *buf, size_t cap, si
 	while (nt_now_ms() < end) {
 		ssize_t r;
 
-		uv_run(&t->loop, UV_RUN_NOWAIT);
+		uv_run(t->loop, UV_RUN_NOWAIT);
 		r = recv(fd, buf + have, cap - 1 - have, MSG_DONTWAIT);
 		if (r > 0) {
 			have += (size_t)r;
