@@ -111,6 +111,7 @@ struct sip_net {
 	struct sip_conn *by_id[NET_CONN_BUCKETS];
 	struct conn_key *by_key[NET_CONN_BUCKETS];
 	bool closing;
+	uint64_t cap_logged;              /* uv_now of the last "cap reached" warning */
 	sip_net_closed_cb closed_cb;
 	void *closed_arg;
 	char *sbuf;                       /* shared stream read buffer (one loop thread) */

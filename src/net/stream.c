@@ -584,8 +584,12 @@ static void on_connection(uv_stream_t *server, int status)
 		 * peer costs one short-lived handle, never a buffer. */
 		uv_tcp_t *t = malloc(sizeof(*t));
 
-		sip_log_warn("net", "connection cap (%u) reached: refusing a %s connection",
-			     net->cfg.max_conns, sip_tp_name(lis->tp));
+		/* One warning per minute at most: a flood must not flood the log too. */
+		if (!net->cap_logged || uv_now(net->loop) - net->cap_logged >= 60000) {
+			net->cap_logged = uv_now(net->loop);
+			sip_log_warn("net", "connection cap (%u) reached: refusing %s connections",
+				     net->cfg.max_conns, sip_tp_name(lis->tp));
+		}
 		if (!t || uv_tcp_init(net->loop, t) != 0) {
 			free(t);
 			return;

@@ -41,7 +41,7 @@ static void udp_roundtrip(const char *ip)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(nt_init(&srv, &loop), 0);
 	assert_int_equal(nt_init(&cli, &loop), 0);
-	snprintf(spec, sizeof(spec), "udp:%s:0", ip);
+	snprintf(spec, sizeof(spec), strchr(ip, ':') ? "udp:[%s]:0" : "udp:%s:0", ip);
 	assert_int_equal(nt_listen(&srv, spec, &sl), 0);
 	assert_int_equal(nt_listen(&cli, spec, &cl), 0);
 	/* Port 0: the kernel's port is reported. */
