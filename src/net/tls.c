@@ -12,15 +12,22 @@
 #include "siphon/err.h"
 #include "siphon/log.h"
 
-static void tls_log_errors(const char *what)
+/* Log and drain OpenSSL's error queue (it is per thread and must not leak into
+ * the next connection's diagnostics). */
+static void tls_log_errors_at(enum sip_log_level lvl, const char *what)
 {
 	unsigned long e;
 	char msg[256];
 
 	while ((e = ERR_get_error()) != 0) {
 		ERR_error_string_n(e, msg, sizeof(msg));
-		sip_log_warn("net", "tls %s: %s", what, msg);
+		sip_log(lvl, "net", "tls %s: %s", what, msg);
 	}
+}
+
+static void tls_log_errors(const char *what)
+{
+	tls_log_errors_at(SIP_LOG_WARN, what);
 }
 
 int sip_tls_ctx_init(struct sip_net *net, bool server)
@@ -129,6 +136,7 @@ static int tls_flush(struct sip_conn *c)
 static int tls_handshake(struct sip_conn *c)
 {
 	int r = SSL_do_handshake(c->ssl), e, err;
+	enum sip_log_level lvl;
 	char where[SIP_NET_ADDRSTR];
 
 	err = tls_flush(c);
@@ -141,10 +149,13 @@ static int tls_handshake(struct sip_conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;
+	/* A peer failing to handshake with us is its problem (debug); us failing
+	 * to reach a server is ours (warn). */
+	lvl = c->server ? SIP_LOG_DEBUG : SIP_LOG_WARN;
 	sip_net_addr_format(where, &c->remote);
-	sip_log_warn("net", "tls handshake with %s failed%s", where,
-		     SSL_get_verify_result(c->ssl) != X509_V_OK ? ": certificate not verified" : "");
-	tls_log_errors("handshake");
+	sip_log(lvl, "net", "tls handshake with %s failed%s", where,
+		SSL_get_verify_result(c->ssl) != X509_V_OK ? ": certificate not verified" : "");
+	tls_log_errors_at(lvl, "handshake");
 	return -EPROTO;
 }
 
@@ -175,7 +186,7 @@ static int tls_read(struct sip_conn *c, const char *buf, size_t len)
 				sip_conn_close(c, 0); /* close_notify: an orderly end */
 				return 0;
 			}
-			tls_log_errors("read");
+			tls_log_errors_at(SIP_LOG_DEBUG, "read");
 			return -EPROTO;
 		}
 		err = sip_conn_input(c, plain, (size_t)n);
