@@ -178,6 +178,14 @@ struct sip_net_via_fix {
 int sip_net_via_fix(struct sip_net_via_fix *out, struct sip_msg *req,
 		    const struct sip_net_src *src);
 
+/* Write fix into the top Via of o, an outgoing message whose top Via value is
+ * the top Via of req: a response made by sip_out_response_to(req), or req being
+ * forwarded (sip_out_from_msg, before the proxy pushes its own Via). Any received
+ * and rport parameters are replaced; the other parameters keep their order.
+ * 0 (also when fix asks for nothing), SIP_ENOTFOUND, SIP_EPARSE, -ENOMEM. */
+struct sip_out;
+int sip_net_via_apply(struct sip_out *o, struct sip_msg *req, const struct sip_net_via_fix *fix);
+
 /* RFC 3261 18.2.2 and RFC 3581 4: where to send a response whose top Via is via
  * (with received/rport already filled in, as a stateless proxy sees it).
  * Reliable transports: received (else sent-by) IP and sent-by port; unreliable:

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "net_int.h"
+#include "siphon/build.h"
+#include "siphon/buf.h"
 #include "siphon/err.h"
 #include "siphon/log.h"
 
@@ -43,6 +45,57 @@ int sip_net_via_fix(struct sip_net_via_fix *out, struct sip_msg *req,
 	}
 	*out = f;
 	return 0;
+}
+
+int sip_net_via_apply(struct sip_out *o, struct sip_msg *req, const struct sip_net_via_fix *fix)
+{
+	const struct sip_hdr *h;
+	struct sip_str rest, top, param, name;
+	struct sip_buf b = SIP_BUF_INIT;
+	long semi;
+	int err = 0;
+
+	if (!fix->add_received && !fix->fill_rport)
+		return 0;
+	h = sip_msg_hdr(req, SIP_HDR_VIA);
+	if (!h)
+		return SIP_ENOTFOUND;
+	rest = h->value;
+	if (!sip_list_next(&rest, &top))
+		return SIP_EPARSE;
+	/* sent-protocol and sent-by, then each parameter but received and rport. */
+	semi = sip_str_chr(top, ';');
+	rest = semi < 0 ? SIP_STR_NULL
+			: (struct sip_str){ top.p + semi + 1, top.len - (size_t)semi - 1 };
+	err = sip_buf_append(&b, top.p, semi < 0 ? top.len : (size_t)semi);
+	while (!err && rest.len > 0) {
+		long eq;
+
+		semi = sip_str_chr(rest, ';');
+		param = semi < 0 ? rest : (struct sip_str){ rest.p, (size_t)semi };
+		rest = semi < 0 ? SIP_STR_NULL
+				: (struct sip_str){ rest.p + semi + 1, rest.len - (size_t)semi - 1 };
+		param = sip_str_trim(param);
+		eq = sip_str_chr(param, '=');
+		name = sip_str_trim(eq < 0 ? param : (struct sip_str){ param.p, (size_t)eq });
+		if (param.len == 0 || sip_str_caseeq_cstr(name, "received") ||
+		    sip_str_caseeq_cstr(name, "rport"))
+			continue;
+		err = sip_buf_append(&b, ";", 1);
+		if (!err)
+			err = sip_buf_append_str(&b, param);
+	}
+	/* RFC 3261 20.42 / RFC 3581: received carries the bare IP (no brackets). */
+	if (!err && fix->add_received)
+		err = sip_buf_printf(&b, ";received=%s", fix->received);
+	if (!err && fix->fill_rport)
+		err = sip_buf_printf(&b, ";rport=%u", fix->rport);
+	if (!err)
+		err = sip_out_via_pop(o);
+	if (!err)
+		err = sip_out_via_push(o, sip_buf_str(&b));
+	sip_buf_free(&b);
+	return err;
 }
 
 static bool is_multicast(const struct sip_net_addr *a)
