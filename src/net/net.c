@@ -195,6 +195,32 @@ bool sip_net_conn_alive(const struct sip_net *net, uint64_t conn_id)
 	return sip_conn_find_id(net, conn_id) != NULL;
 }
 
+/* RFC 5923 5: a peer that puts ";alias" in its Via asks us to reach its sent-by
+ * over the connection it opened. Accepted only when the sent-by host is the
+ * address the connection comes from, so a peer can only alias its own address;
+ * lookups prefer a connection's real remote address over an alias. */
+void sip_net_alias_from_via(struct sip_net *net, struct sip_msg *msg,
+			    const struct sip_net_src *src)
+{
+	const struct sip_via *via;
+	struct sip_net_addr host, alias;
+	struct sip_str val;
+	struct sip_conn *c = sip_conn_find_id(net, src->conn_id);
+
+	if (!c || sip_msg_via(msg, 0, &via) != 0 ||
+	    sip_param_find(via->params, "alias", &val) != 0)
+		return;
+	if (sip_net_addr_set(&host, via->host, 0) != 0 ||
+	    host.u.sa.sa_family != src->remote.u.sa.sa_family)
+		return;
+	alias = src->remote;
+	sip_net_addr_set_port(&host, sip_net_addr_port(&alias));
+	if (!sip_net_addr_eq(&host, &alias))
+		return; /* another IP: not the peer's own address */
+	sip_net_addr_set_port(&alias, via->has_port ? via->port : sip_tp_default_port(src->tp));
+	sip_conn_set_alias(c, &alias);
+}
+
 void sip_net_report_error(struct sip_net *net, const struct sip_conn *c, int err)
 {
 	struct sip_net_dest d;
@@ -230,21 +256,7 @@ void sip_net_deliver(struct sip_net *net, const char *buf, size_t len,
 		}
 		return;
 	}
-	if (msg->is_request && src->conn_id) {
-		/* RFC 5923 spirit: a peer whose Via sent-by is the address it connected
-		 * from, on a port it listens on, can be reached on this connection. */
-		struct sip_net_via_fix fix;
-		const struct sip_via *via;
-		struct sip_net_addr alias;
-		struct sip_conn *c = sip_conn_find_id(net, src->conn_id);
-
-		if (c && sip_msg_via(msg, 0, &via) == 0 && sip_net_via_fix(&fix, msg, src) == 0 &&
-		    !fix.add_received) {
-			alias = src->remote;
-			sip_net_addr_set_port(&alias, via->has_port ? via->port
-								   : sip_tp_default_port(src->tp));
-			sip_conn_set_alias(c, &alias);
-		}
-	}
+	if (msg->is_request && src->conn_id)
+		sip_net_alias_from_via(net, msg, src);
 	net->cfg.on_recv(msg, src, net->cfg.arg);
 }

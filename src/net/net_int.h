@@ -126,6 +126,8 @@ void sip_net_handle_closed(struct sip_net *net);
 void sip_net_deliver(struct sip_net *net, const char *buf, size_t len,
 		     const struct sip_net_src *src);
 void sip_net_report_error(struct sip_net *net, const struct sip_conn *c, int err);
+void sip_net_alias_from_via(struct sip_net *net, struct sip_msg *msg,
+			    const struct sip_net_src *src);
 
 /* udp.c */
 int sip_udp_listen(struct sip_listener *lis);

@@ -68,11 +68,17 @@ static void key_link(struct sip_conn *c, int k, const struct sip_net_addr *a)
 static struct sip_conn *conn_find_key(const struct sip_net *net, enum sip_tp tp,
 				      const struct sip_net_addr *a)
 {
+	struct sip_conn *alias = NULL;
+
 	for (struct conn_key *k = net->by_key[addr_hash(tp, a)]; k; k = k->next) {
-		if (k->conn->ops->tp == tp && sip_net_addr_eq(&k->addr, a))
-			return k->conn;
+		if (k->conn->ops->tp != tp || !sip_net_addr_eq(&k->addr, a))
+			continue;
+		if (k == &k->conn->keys[0])
+			return k->conn; /* the real remote address wins over an alias */
+		if (!alias)
+			alias = k->conn;
 	}
-	return NULL;
+	return alias;
 }
 
 struct sip_conn *sip_conn_find_id(const struct sip_net *net, uint64_t id)

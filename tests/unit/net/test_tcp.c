@@ -320,8 +320,9 @@ static void test_tcp_idle_timeout(void **state)
 }
 
 /* sip_net as a client: a request opens a connection; the server's request to
- * the client's Via sent-by reuses it (RFC 5923 spirit) instead of connecting. */
-static void test_tcp_reuse(void **state)
+ * the client's Via sent-by reuses it when the Via says ;alias (RFC 5923), and
+ * opens a new connection to the sent-by when it does not. */
+static void reuse(bool alias)
 {
 	uv_loop_t loop;
 	struct nt srv, cli;
@@ -331,7 +332,6 @@ static void test_tcp_reuse(void **state)
 	uint64_t cid = 0, back = 0;
 	int n;
 
-	(void)state;
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(nt_init(&srv, &loop), 0);
 	assert_int_equal(nt_init(&cli, &loop), 0);
@@ -339,10 +339,10 @@ static void test_tcp_reuse(void **state)
 	assert_int_equal(nt_listen(&cli, "tcp:127.0.0.1:0", &cl), 0);
 	n = snprintf(m, sizeof(m),
 		     "REGISTER sip:127.0.0.1 SIP/2.0\r\n"
-		     "Via: SIP/2.0/TCP 127.0.0.1:%u;branch=z9hG4bKreuse\r\n"
+		     "Via: SIP/2.0/TCP 127.0.0.1:%u;branch=z9hG4bKreuse%s\r\n"
 		     "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\n"
 		     "Call-ID: reuse\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n",
-		     sip_net_addr_port(sip_listener_addr(cl)));
+		     sip_net_addr_port(sip_listener_addr(cl)), alias ? ";alias" : "");
 	memset(&d, 0, sizeof(d));
 	d.tp = SIP_TP_TCP;
 	d.remote = *sip_listener_addr(sl);
@@ -366,16 +366,36 @@ static void test_tcp_reuse(void **state)
 	d.tp = SIP_TP_TCP;
 	d.remote = *sip_listener_addr(cl);
 	assert_int_equal(sip_net_send(srv.net, &d, m, (size_t)n, &back), 0);
-	assert_int_equal(back, srv.msgs[0].src.conn_id);
 	assert_true(nt_wait_count(&cli, &cli.nmsgs, 1, 2000));
-	assert_int_equal(cli.msgs[0].src.conn_id, cid);
-	assert_null(cli.msgs[0].src.lis); /* our own outgoing connection */
-	assert_int_equal(sip_net_conn_count(cli.net), 1);
-	assert_int_equal(sip_net_conn_count(srv.net), 1);
+	if (alias) {
+		assert_int_equal(back, srv.msgs[0].src.conn_id);
+		assert_int_equal(cli.msgs[0].src.conn_id, cid);
+		assert_null(cli.msgs[0].src.lis); /* our own outgoing connection */
+		assert_int_equal(sip_net_conn_count(cli.net), 1);
+		assert_int_equal(sip_net_conn_count(srv.net), 1);
+	} else {
+		assert_int_not_equal(back, srv.msgs[0].src.conn_id);
+		assert_int_not_equal(cli.msgs[0].src.conn_id, cid);
+		assert_ptr_equal(cli.msgs[0].src.lis, cl); /* accepted on the listener */
+		assert_int_equal(sip_net_conn_count(cli.net), 2);
+		assert_int_equal(sip_net_conn_count(srv.net), 2);
+	}
 
 	assert_true(nt_fini(&srv));
 	assert_true(nt_fini(&cli));
 	assert_int_equal(nt_loop_close(&loop), 0);
+}
+
+static void test_tcp_reuse_alias(void **state)
+{
+	(void)state;
+	reuse(true);
+}
+
+static void test_tcp_no_alias(void **state)
+{
+	(void)state;
+	reuse(false);
 }
 
 /* Connecting to a port nobody listens on: the queued bytes are reported lost. */
@@ -423,7 +443,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_header_flood),
 		cmocka_unit_test(test_tcp_conn_cap),
 		cmocka_unit_test(test_tcp_idle_timeout),
-		cmocka_unit_test(test_tcp_reuse),
+		cmocka_unit_test(test_tcp_reuse_alias),
+		cmocka_unit_test(test_tcp_no_alias),
 		cmocka_unit_test(test_tcp_connect_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
