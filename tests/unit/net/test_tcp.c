@@ -398,6 +398,101 @@ static void test_tcp_no_alias(void **state)
 	reuse(false);
 }
 
+static void close_on_first(struct nt *t, struct nt_msg *m)
+{
+	(void)m;
+	if (t->nmsgs == 1) {
+		sip_net_close(t->net, nt_closed, t);
+		t->net = NULL;
+	}
+}
+
+/* The receive callback closes the whole net while more messages wait in the
+ * same read: nothing more is delivered, nothing is touched after free. */
+static void test_tcp_close_from_callback(void **state)
+{
+	struct tcp_fixture f;
+	char all[2000];
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	fixture_up(&f, NULL, "tcp:127.0.0.1:0");
+	f.srv.hook = close_on_first;
+	for (int i = 0; i < 3; i++)
+		len += (size_t)fmt_msg(all + len, sizeof(all) - len, "OPTIONS", i, "");
+	fd = nt_tcp_connect(sip_listener_addr(f.lis));
+	assert_true(fd >= 0);
+	assert_true(nt_send_all(fd, all, len));
+	assert_true(nt_wait_count(&f.srv, &f.srv.nmsgs, 1, 2000));
+	for (int i = 0; i < 2000 && !f.srv.closed; i++)
+		nt_spin(&f.srv, 1);
+	assert_true(f.srv.closed);
+	assert_int_equal(f.srv.nmsgs, 1);
+	close(fd);
+	fixture_down(&f);
+}
+
+/* RFC 3261 18.2.2: the request's connection has closed; the response opens a new
+ * one to the sent-by address. */
+static void test_tcp_response_after_close(void **state)
+{
+	struct tcp_fixture f;
+	struct sip_net_addr la;
+	struct sip_net_dest d;
+	socklen_t alen = sizeof(la.u);
+	char m[800], rd[1024];
+	uint64_t used = 0;
+	int lfd, fd, afd = -1, n;
+	bool eof;
+	static const char resp[] = "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	fixture_up(&f, NULL, "tcp:127.0.0.1:0");
+	/* The peer's own listening socket. */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&la, 0, sizeof(la));
+	la.u.in4.sin_family = AF_INET;
+	la.u.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, &la.u.sa, sizeof(la.u.in4)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, &la.u.sa, &alen), 0);
+	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+
+	fd = nt_tcp_connect(sip_listener_addr(f.lis));
+	assert_true(fd >= 0);
+	n = snprintf(m, sizeof(m),
+		     "OPTIONS sip:b@127.0.0.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/TCP 127.0.0.1:%u;branch=z9hG4bKgone\r\n"
+		     "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
+		     "Call-ID: gone\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		     sip_net_addr_port(&la));
+	assert_true(nt_send_all(fd, m, (size_t)n));
+	assert_true(nt_wait_count(&f.srv, &f.srv.nmsgs, 1, 2000));
+	close(fd);
+	for (int i = 0; i < 2000 && sip_net_conn_count(f.srv.net) > 0; i++)
+		nt_spin(&f.srv, 1);
+	assert_int_equal(sip_net_conn_count(f.srv.net), 0);
+
+	assert_int_equal(sip_net_response_dest(&d, f.srv.msgs[0].msg, &f.srv.msgs[0].src), 0);
+	assert_int_equal(d.conn_id, f.srv.msgs[0].src.conn_id);
+	assert_true(sip_net_addr_eq(&d.remote, &la));
+	assert_false(sip_net_conn_alive(f.srv.net, d.conn_id));
+	assert_int_equal(sip_net_send(f.srv.net, &d, resp, sizeof(resp) - 1, &used), 0);
+	assert_int_not_equal(used, d.conn_id);
+	for (int i = 0; i < 2000 && afd < 0; i++) {
+		nt_spin(&f.srv, 1);
+		afd = accept(lfd, NULL, NULL);
+	}
+	assert_true(afd >= 0);
+	fcntl(afd, F_SETFL, fcntl(afd, F_GETFL) | O_NONBLOCK);
+	nt_raw_read(&f.srv, afd, rd, sizeof(rd), 0, "\r\n\r\n", &eof, 2000);
+	assert_string_equal(rd, resp);
+	close(afd);
+	close(lfd);
+	fixture_down(&f);
+}
+
 /* Connecting to a port nobody listens on: the queued bytes are reported lost. */
 static void test_tcp_connect_refused(void **state)
 {
@@ -445,6 +540,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_idle_timeout),
 		cmocka_unit_test(test_tcp_reuse_alias),
 		cmocka_unit_test(test_tcp_no_alias),
+		cmocka_unit_test(test_tcp_close_from_callback),
+		cmocka_unit_test(test_tcp_response_after_close),
 		cmocka_unit_test(test_tcp_connect_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -262,6 +262,41 @@ static void test_tls_plaintext_peer(void **state)
 	assert_int_equal(nt_loop_close(&loop), 0);
 }
 
+/* A peer that connects and never starts the handshake is closed after the
+ * connect timeout. */
+static void test_tls_handshake_timeout(void **state)
+{
+	uv_loop_t loop;
+	struct nt srv;
+	struct sip_net_config scfg;
+	struct sip_listener *sl;
+	char rd[64];
+	bool eof;
+	uint64_t t0;
+	int fd;
+
+	(void)state;
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.tls_cert_file = cert_path;
+	scfg.tls_key_file = key_path;
+	scfg.connect_timeout_ms = 150;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nt_init_cfg(&srv, &loop, &scfg), 0);
+	assert_int_equal(nt_listen(&srv, "tls:127.0.0.1:0", &sl), 0);
+	fd = nt_tcp_connect(sip_listener_addr(sl));
+	assert_true(fd >= 0);
+	t0 = nt_now_ms();
+	nt_spin(&srv, 20);
+	assert_int_equal(sip_net_conn_count(srv.net), 1);
+	nt_raw_read(&srv, fd, rd, sizeof(rd), 0, NULL, &eof, 3000);
+	assert_true(eof);
+	assert_true(nt_now_ms() - t0 >= 100);
+	assert_int_equal(sip_net_conn_count(srv.net), 0);
+	close(fd);
+	assert_true(nt_fini(&srv));
+	assert_int_equal(nt_loop_close(&loop), 0);
+}
+
 static void test_tls_config_errors(void **state)
 {
 	uv_loop_t loop;
@@ -292,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_tls_ipv6),
 		cmocka_unit_test(test_tls_wrong_ca),
 		cmocka_unit_test(test_tls_plaintext_peer),
+		cmocka_unit_test(test_tls_handshake_timeout),
 		cmocka_unit_test(test_tls_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
