@@ -93,12 +93,16 @@ struct sip_net_src {
 
 /* Where to send. tp and remote are required; conn_id, when not 0, names the
  * connection to use if it is still open (a response goes back on the connection
- * its request came on, RFC 3261 18.2.2); lis picks the UDP socket to send from. */
+ * its request came on, RFC 3261 18.2.2); lis picks the UDP socket to send from.
+ * tls_host (borrowed for the call), for a new TLS connection, is the domain remote
+ * was resolved from: sent as SNI and the name the server's certificate must carry
+ * (RFC 5922 7.2; only with tls_ca_file). Empty: the certificate must name the IP. */
 struct sip_net_dest {
 	enum sip_tp tp;
 	struct sip_net_addr remote;
 	uint64_t conn_id;
 	struct sip_listener *lis;
+	struct sip_str tls_host;
 };
 
 /* A received message. The callback owns msg (sip_msg_free it, or keep it). */

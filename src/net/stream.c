@@ -186,7 +186,6 @@ void sip_conn_close(struct sip_conn *c, int err)
 {
 	struct sip_net *net = c->net;
 	bool undelivered = c->plen > 0 || c->wqueued > 0;
-	struct sip_conn copy;
 	char where[SIP_NET_ADDRSTR];
 
 	if (c->state == CONN_CLOSING)
@@ -201,11 +200,9 @@ void sip_conn_close(struct sip_conn *c, int err)
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 	/* The user callback comes last (STYLE.md 12); c stays allocated until the
-	 * close callbacks, but the report needs only its address. */
-	if (err && undelivered && !net->closing) {
-		copy = *c;
-		sip_net_report_error(net, &copy, err);
-	}
+	 * close callbacks run, on a later loop turn. */
+	if (err && undelivered && !net->closing)
+		sip_net_report_error(net, c, err);
 }
 
 static void conn_touch(struct sip_conn *c)
@@ -703,6 +700,13 @@ int sip_stream_send(struct sip_net *net, const struct sip_net_dest *dst, const c
 		if (!c)
 			return -ENOMEM;
 		c->remote = dst->remote;
+		if (dst->tp == SIP_TP_TLS && dst->tls_host.len > 0) {
+			if (dst->tls_host.len >= sizeof(c->tls_host)) {
+				sip_conn_close(c, 0);
+				return -EINVAL;
+			}
+			sip_str_copy(c->tls_host, sizeof(c->tls_host), dst->tls_host);
+		}
 		err = c->ops->init(c, false);
 		if (!err) {
 			c->connect_req.data = c;

@@ -103,9 +103,16 @@ static int tls_init(struct sip_conn *c, bool server)
 		return 0;
 	}
 	SSL_set_connect_state(c->ssl);
-	if (c->net->cfg.tls_ca_file) {
-		/* We connect to an address (RFC 3263 resolution is above us): the
-		 * certificate must name that IP. */
+	if (c->tls_host[0]) {
+		/* RFC 6066 3: SNI carries names, never IP literals. */
+		if (SSL_set_tlsext_host_name(c->ssl, c->tls_host) != 1)
+			return -EINVAL;
+		/* RFC 5922 7.2: the certificate must name the domain we resolved. */
+		if (c->net->cfg.tls_ca_file && SSL_set1_host(c->ssl, c->tls_host) != 1)
+			return -EINVAL;
+	} else if (c->net->cfg.tls_ca_file) {
+		/* No domain given (RFC 3263 resolution is above us): the certificate
+		 * must name the IP we connect to. */
 		X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
 		const struct sip_net_addr *a = &c->remote;
 		int ok = a->u.sa.sa_family == AF_INET6

@@ -229,6 +229,58 @@ static void test_tls_wrong_ca(void **state)
 	assert_int_equal(nt_loop_close(&loop), 0);
 }
 
+/* RFC 5922 7.2: given the domain, the certificate must carry it (DNS SAN). */
+static void host_verify(const char *host, bool ok)
+{
+	uv_loop_t loop;
+	struct nt srv, cli;
+	struct sip_net_config scfg, ccfg;
+	struct sip_listener *sl;
+	struct sip_net_dest d;
+	char m[1024];
+	int n;
+
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.tls_cert_file = cert_path;
+	scfg.tls_key_file = key_path;
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.tls_ca_file = cert_path;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nt_init_cfg(&srv, &loop, &scfg), 0);
+	assert_int_equal(nt_init_cfg(&cli, &loop, &ccfg), 0);
+	assert_int_equal(nt_listen(&srv, "tls:127.0.0.1:0", &sl), 0);
+	memset(&d, 0, sizeof(d));
+	d.tp = SIP_TP_TLS;
+	d.remote = *sip_listener_addr(sl);
+	d.tls_host = sip_str_from_cstr(host);
+	n = fmt_req(m, sizeof(m), 0, "");
+	assert_int_equal(sip_net_send(cli.net, &d, m, (size_t)n, NULL), 0);
+	if (ok) {
+		assert_true(nt_wait_count(&srv, &srv.nmsgs, 1, 3000));
+		assert_int_equal(cli.nerrors, 0);
+	} else {
+		assert_true(nt_wait_count(&cli, &cli.nerrors, 1, 3000));
+		assert_int_equal(cli.last_error, -EPROTO);
+		nt_spin(&srv, 20);
+		assert_int_equal(srv.nmsgs, 0);
+	}
+	assert_true(nt_fini(&srv));
+	assert_true(nt_fini(&cli));
+	assert_int_equal(nt_loop_close(&loop), 0);
+}
+
+static void test_tls_host_ok(void **state)
+{
+	(void)state;
+	host_verify("localhost", true);
+}
+
+static void test_tls_host_mismatch(void **state)
+{
+	(void)state;
+	host_verify("sip.example.org", false);
+}
+
 /* Plain SIP to a TLS port: the handshake fails and the connection closes. */
 static void test_tls_plaintext_peer(void **state)
 {
@@ -326,6 +378,8 @@ int main(void)
 		cmocka_unit_test(test_tls_ipv4),
 		cmocka_unit_test(test_tls_ipv6),
 		cmocka_unit_test(test_tls_wrong_ca),
+		cmocka_unit_test(test_tls_host_ok),
+		cmocka_unit_test(test_tls_host_mismatch),
 		cmocka_unit_test(test_tls_plaintext_peer),
 		cmocka_unit_test(test_tls_handshake_timeout),
 		cmocka_unit_test(test_tls_config_errors),
