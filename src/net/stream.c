@@ -417,6 +417,8 @@ int sip_conn_input(struct sip_conn *c, const char *buf, size_t len)
 	struct sip_net_src src;
 	int r = SIP_EINCOMPLETE;
 
+	if (c->close_after_write)
+		return 0; /* answered a framing error: nothing more is read */
 	if (c->rlen == 0) {
 		p = buf; /* zero copy: frame straight from the read buffer */
 		n = len;

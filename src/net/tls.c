@@ -183,7 +183,7 @@ static int tls_read(struct sip_conn *c, const char *buf, size_t len)
 		if (err < 0 || c->state != CONN_READY)
 			return err;
 	}
-	while (c->state == CONN_READY) {
+	while (c->state == CONN_READY && !c->close_after_write) {
 		n = SSL_read(c->ssl, plain, (int)c->net->sbuf_size);
 		if (n <= 0) {
 			e = SSL_get_error(c->ssl, n);

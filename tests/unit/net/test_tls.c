@@ -281,6 +281,48 @@ static void test_tls_host_mismatch(void **state)
 	host_verify("sip.example.org", false);
 }
 
+/* A framing error inside TLS: nothing after it is delivered, the connection
+ * closes (the 400 goes back encrypted). */
+static void test_tls_framing_error(void **state)
+{
+	uv_loop_t loop;
+	struct nt srv, cli;
+	struct sip_net_config scfg, ccfg;
+	struct sip_listener *sl;
+	struct sip_net_dest d;
+	char m[2048];
+	static const char bad[] = "OPTIONS sips:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS h\r\n\r\n";
+	size_t n;
+
+	(void)state;
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.tls_cert_file = cert_path;
+	scfg.tls_key_file = key_path;
+	memset(&ccfg, 0, sizeof(ccfg));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nt_init_cfg(&srv, &loop, &scfg), 0);
+	assert_int_equal(nt_init_cfg(&cli, &loop, &ccfg), 0);
+	assert_int_equal(nt_listen(&srv, "tls:127.0.0.1:0", &sl), 0);
+	memset(&d, 0, sizeof(d));
+	d.tp = SIP_TP_TLS;
+	d.remote = *sip_listener_addr(sl);
+	n = (size_t)fmt_req(m, sizeof(m), 0, "ok");
+	memcpy(m + n, bad, sizeof(bad) - 1);
+	n += sizeof(bad) - 1;
+	n += (size_t)fmt_req(m + n, sizeof(m) - n, 1, "after");
+	assert_int_equal(sip_net_send(cli.net, &d, m, n, NULL), 0);
+	assert_true(nt_wait_count(&srv, &srv.nmsgs, 1, 3000));
+	for (int i = 0; i < 2000 && sip_net_conn_count(cli.net) > 0; i++)
+		nt_spin(&srv, 1);
+	assert_int_equal(sip_net_conn_count(cli.net), 0);
+	assert_int_equal(sip_net_conn_count(srv.net), 0);
+	assert_int_equal(srv.nmsgs, 1); /* only the message before the error */
+	assert_int_equal(srv.msgs[0].msg->body.len, 2);
+	assert_true(nt_fini(&srv));
+	assert_true(nt_fini(&cli));
+	assert_int_equal(nt_loop_close(&loop), 0);
+}
+
 /* Plain SIP to a TLS port: the handshake fails and the connection closes. */
 static void test_tls_plaintext_peer(void **state)
 {
@@ -380,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_tls_wrong_ca),
 		cmocka_unit_test(test_tls_host_ok),
 		cmocka_unit_test(test_tls_host_mismatch),
+		cmocka_unit_test(test_tls_framing_error),
 		cmocka_unit_test(test_tls_plaintext_peer),
 		cmocka_unit_test(test_tls_handshake_timeout),
 		cmocka_unit_test(test_tls_config_errors),
