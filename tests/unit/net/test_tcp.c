@@ -182,6 +182,22 @@ static void test_tcp_framing_error(void **state)
 		assert_non_null(strstr(rd, "Content-Length: 0\r\n\r\n"));
 		close(fd);
 	}
+	/* A message cut short by the peer closing: nothing delivered, no answer. */
+	{
+		char m[600];
+		int n = fmt_msg(m, sizeof(m), "MESSAGE", 9, "a body of some length");
+		int cfd = nt_tcp_connect(sip_listener_addr(f.lis));
+
+		assert_true(cfd >= 0);
+		assert_true(nt_send_all(cfd, m, (size_t)n - 7));
+		nt_spin(&f.srv, 20);
+		assert_int_equal(sip_net_conn_count(f.srv.net), 1);
+		close(cfd);
+		for (int i = 0; i < 1000 && sip_net_conn_count(f.srv.net) > 0; i++)
+			nt_spin(&f.srv, 1);
+		assert_int_equal(sip_net_conn_count(f.srv.net), 0);
+		assert_int_equal(f.srv.nmsgs, 0);
+	}
 	/* A broken response is not answered, only closed. */
 	int fd = nt_tcp_connect(sip_listener_addr(f.lis));
 	assert_true(nt_send_all(fd, "SIP/2.0 200 OK\r\nVia: x\r\n\r\n", 26));
