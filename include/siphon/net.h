@@ -11,7 +11,19 @@
  * TLS today, WebSocket (RFC 7118) later, invisible to the layers above.
  *
  * Everything runs on the loop's thread; nothing here starts a thread. Callbacks
- * may call any function of this header, including sip_net_close. */
+ * may call any function of this header, including sip_net_close.
+ *
+ * Use (the transaction layer's view):
+ *   sip_net_alloc(&net, &cfg)  with cfg.on_recv (every parsed message and its
+ *                              struct sip_net_src) and cfg.on_error (bytes that
+ *                              could not be delivered, by conn_id);
+ *   sip_net_listen(net, spec)  per "udp:ADDR:PORT" / "tcp:..." / "tls:..." spec;
+ *   requests:  sip_net_send_request (applies the 18.1.1 UDP->TCP switch and
+ *              rewrites the top Via), or sip_net_send;
+ *   responses: sip_net_response_dest(req, src) gives the 18.2.2 destination
+ *              (the request's connection first); sip_net_via_fix + _apply write
+ *              received/rport into the response's top Via (RFC 3581);
+ *   sip_net_close(net, cb, arg) and keep running the loop until cb. */
 #ifndef SIPHON_NET_H
 #define SIPHON_NET_H
 
