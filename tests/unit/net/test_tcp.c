@@ -509,6 +509,102 @@ static void test_tcp_response_after_close(void **state)
 	fixture_down(&f);
 }
 
+static uint32_t rnd(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 16;
+}
+
+/* Many messages with random bodies and keep-alives, sent in random chunks: every
+ * message arrives once, in order, intact (framing, buffering and compaction). */
+static void test_tcp_random_chunks(void **state)
+{
+	struct tcp_fixture f;
+	enum { N = 60 };
+	char *stream = malloc(N * 2600), body[2048];
+	size_t len = 0, blen[N], off = 0;
+	uint32_t x = 4711;
+	int fd;
+
+	(void)state;
+	assert_non_null(stream);
+	for (int i = 0; i < N; i++) {
+		blen[i] = rnd(&x) % 2000;
+		for (size_t k = 0; k < blen[i]; k++)
+			body[k] = (char)('a' + (i + (int)k) % 26);
+		body[blen[i]] = '\0';
+		if (rnd(&x) % 4 == 0) {
+			memcpy(stream + len, "\r\n\r\n", 4);
+			len += 4;
+		}
+		len += (size_t)fmt_msg(stream + len, 2600, "MESSAGE", i, body);
+	}
+	fixture_up(&f, NULL, "tcp:127.0.0.1:0");
+	fd = nt_tcp_connect(sip_listener_addr(f.lis));
+	assert_true(fd >= 0);
+	while (off < len) {
+		size_t n = 1 + rnd(&x) % 700;
+
+		if (n > len - off)
+			n = len - off;
+		assert_true(nt_send_all(fd, stream + off, n));
+		off += n;
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+	}
+	assert_true(nt_wait_count(&f.srv, &f.srv.nmsgs, N, 3000));
+	for (int i = 0; i < N; i++) {
+		check_call_id(f.srv.msgs[i].msg, i);
+		assert_int_equal(f.srv.msgs[i].msg->body.len, blen[i]);
+		if (blen[i])
+			assert_int_equal(f.srv.msgs[i].msg->body.p[blen[i] - 1],
+					 'a' + (i + (int)blen[i] - 1) % 26);
+	}
+	close(fd);
+	free(stream);
+	fixture_down(&f);
+}
+
+/* A peer that never reads: our write queue stops at the cap, the connection is
+ * closed and the loss reported; memory stays bounded. */
+static void test_tcp_slow_reader(void **state)
+{
+	struct sip_net_config cfg;
+	struct tcp_fixture f;
+	struct sip_net_dest d;
+	char m[600], chunk[4096];
+	int fd, n, small = 2048, err = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_conn_wbuf = 64 * 1024;
+	fixture_up(&f, &cfg, "tcp:127.0.0.1:0");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	assert_int_equal(connect(fd, &sip_listener_addr(f.lis)->u.sa, sizeof(struct sockaddr_in)), 0);
+	n = fmt_msg(m, sizeof(m), "OPTIONS", 0, "");
+	assert_true(nt_send_all(fd, m, (size_t)n));
+	assert_true(nt_wait_count(&f.srv, &f.srv.nmsgs, 1, 2000));
+	memset(&d, 0, sizeof(d));
+	d.tp = SIP_TP_TCP;
+	d.remote = f.srv.msgs[0].src.remote;
+	d.conn_id = f.srv.msgs[0].src.conn_id;
+	memset(chunk, 'x', sizeof(chunk));
+	/* At most 64 MiB: far beyond any kernel buffer plus the cap. */
+	for (int i = 0; i < 16384 && err == 0; i++) {
+		err = sip_net_send(f.srv.net, &d, chunk, sizeof(chunk), NULL);
+		if (i % 64 == 0)
+			uv_run(&f.loop, UV_RUN_NOWAIT);
+	}
+	assert_int_equal(err, SIP_ETOOBIG);
+	assert_int_equal(f.srv.nerrors, 1);
+	assert_int_equal(f.srv.last_error, SIP_ETOOBIG);
+	assert_int_equal(f.srv.last_error_dest.conn_id, d.conn_id);
+	assert_false(sip_net_conn_alive(f.srv.net, d.conn_id));
+	close(fd);
+	fixture_down(&f);
+}
+
 /* Connecting to a port nobody listens on: the queued bytes are reported lost. */
 static void test_tcp_connect_refused(void **state)
 {
@@ -558,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_no_alias),
 		cmocka_unit_test(test_tcp_close_from_callback),
 		cmocka_unit_test(test_tcp_response_after_close),
+		cmocka_unit_test(test_tcp_random_chunks),
+		cmocka_unit_test(test_tcp_slow_reader),
 		cmocka_unit_test(test_tcp_connect_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
