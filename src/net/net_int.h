@@ -94,7 +94,7 @@ struct sip_conn {
 	size_t plen, pcap;
 	size_t wqueued;                   /* bytes in uv_write requests not yet done */
 	/* TLS. */
-	char tls_host[256];               /* client: the name to verify (RFC 5922), or "" */
+	char *tls_host;                   /* client: the name to verify (RFC 5922), or NULL */
 	struct ssl_st *ssl;
 	struct bio_st *rbio, *wbio;
 };

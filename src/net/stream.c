@@ -145,6 +145,7 @@ static void conn_handle_closed(uv_handle_t *h)
 			c->ops->free(c);
 		free(c->rbuf);
 		free(c->pend);
+		free(c->tls_host);
 		free(c);
 	}
 	sip_net_handle_closed(net);
@@ -703,11 +704,13 @@ int sip_stream_send(struct sip_net *net, const struct sip_net_dest *dst, const c
 			return -ENOMEM;
 		c->remote = dst->remote;
 		if (dst->tp == SIP_TP_TLS && dst->tls_host.len > 0) {
-			if (dst->tls_host.len >= sizeof(c->tls_host)) {
+			/* Kept only by TLS client connections that name a domain. */
+			c->tls_host = malloc(dst->tls_host.len + 1);
+			if (!c->tls_host) {
 				sip_conn_close(c, 0);
-				return -EINVAL;
+				return -ENOMEM;
 			}
-			sip_str_copy(c->tls_host, sizeof(c->tls_host), dst->tls_host);
+			sip_str_copy(c->tls_host, dst->tls_host.len + 1, dst->tls_host);
 		}
 		err = c->ops->init(c, false);
 		if (!err) {
