@@ -125,12 +125,16 @@ typedef void (*sip_net_recv_cb)(struct sip_msg *msg, const struct sip_net_src *s
  * transport error). dst->conn_id names the connection. */
 typedef void (*sip_net_error_cb)(const struct sip_net_dest *dst, int err, void *arg);
 typedef void (*sip_net_closed_cb)(void *arg);
+/* A stream connection closed (peer, idle timeout, error, cap): RFC 5626 flows
+ * bound to it are gone. err is 0 for an orderly end. Not called by sip_net_close. */
+typedef void (*sip_net_conn_closed_cb)(const struct sip_net_dest *conn, int err, void *arg);
 
 struct sip_net_config {
 	struct uv_loop_s *loop;
 	sip_net_recv_cb on_recv;
 	sip_net_error_cb on_error;     /* may be NULL */
-	void *arg;                     /* passed to on_recv and on_error */
+	sip_net_conn_closed_cb on_conn_closed; /* may be NULL */
+	void *arg;                     /* passed to every callback above */
 	struct sip_limits limits;      /* parser limits (zeros: defaults) */
 	unsigned max_conns;            /* open stream connections; 0: 1024 */
 	size_t max_conn_rbuf;          /* bytes buffered per connection for an incomplete

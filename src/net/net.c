@@ -221,17 +221,25 @@ void sip_net_alias_from_via(struct sip_net *net, struct sip_msg *msg,
 	sip_conn_set_alias(c, &alias);
 }
 
-void sip_net_report_error(struct sip_net *net, const struct sip_conn *c, int err)
+void sip_net_report_close(struct sip_net *net, const struct sip_conn *c, int err,
+			  bool undelivered)
 {
+	sip_net_error_cb on_error = undelivered && err ? net->cfg.on_error : NULL;
+	sip_net_conn_closed_cb on_closed = net->cfg.on_conn_closed;
 	struct sip_net_dest d;
 
-	if (!net->cfg.on_error)
-		return;
 	memset(&d, 0, sizeof(d));
 	d.tp = c->ops->tp;
 	d.remote = c->remote;
 	d.conn_id = c->id;
-	net->cfg.on_error(&d, err, net->cfg.arg);
+	d.lis = c->lis;
+	/* Loss first (the transaction layer fails its transactions), then the
+	 * connection's end. A callback may call sip_net_close: the net stays
+	 * allocated (c's handles are still closing) but says no more. */
+	if (on_error)
+		on_error(&d, err, net->cfg.arg);
+	if (on_closed && !net->closing)
+		on_closed(&d, err, net->cfg.arg);
 }
 
 /* The parse step (RFC 3261 18.3): one datagram, or one frame cut by

@@ -202,8 +202,8 @@ void sip_conn_close(struct sip_conn *c, int err)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 	/* The user callback comes last (STYLE.md 12); c stays allocated until the
 	 * close callbacks run, on a later loop turn. */
-	if (err && undelivered && !net->closing)
-		sip_net_report_error(net, c, err);
+	if (!net->closing)
+		sip_net_report_close(net, c, err, undelivered);
 }
 
 static void conn_touch(struct sip_conn *c)

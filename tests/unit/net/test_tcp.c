@@ -127,12 +127,18 @@ static void framing(const char *spec)
 	assert_string_equal(rd, resp);
 	assert_int_equal(sip_net_conn_count(f.srv.net), 1);
 
-	/* The peer closes: the connection goes away. */
+	/* The peer closes: the connection goes away, and the layer above hears it
+	 * (an orderly end: err 0, no loss reported). */
+	assert_int_equal(f.srv.nconn_closed, 0);
 	close(fd);
 	for (int i = 0; i < 1000 && sip_net_conn_count(f.srv.net) > 0; i++)
 		nt_spin(&f.srv, 1);
 	assert_int_equal(sip_net_conn_count(f.srv.net), 0);
 	assert_false(sip_net_conn_alive(f.srv.net, d.conn_id));
+	assert_int_equal(f.srv.nconn_closed, 1);
+	assert_int_equal(f.srv.last_closed_conn, d.conn_id);
+	assert_int_equal(f.srv.last_closed_err, 0);
+	assert_int_equal(f.srv.nerrors, 0);
 	fixture_down(&f);
 }
 
@@ -331,6 +337,7 @@ static void test_tcp_idle_timeout(void **state)
 	assert_true(eof);
 	assert_true(nt_now_ms() - t0 >= 30);
 	assert_int_equal(sip_net_conn_count(f.srv.net), 0);
+	assert_int_equal(f.srv.nconn_closed, 1);
 	close(fd);
 	fixture_down(&f);
 }
@@ -693,6 +700,8 @@ static void test_tcp_connect_refused(void **state)
 	assert_int_equal(sip_net_send(cli.net, &d, "OPTIONS x\r\n", 11, &cid), 0);
 	assert_true(nt_wait_count(&cli, &cli.nerrors, 1, 2000));
 	assert_int_equal(cli.last_error, -ECONNREFUSED);
+	assert_int_equal(cli.nconn_closed, 1);
+	assert_int_equal(cli.last_closed_err, -ECONNREFUSED);
 	assert_int_equal(cli.last_error_dest.conn_id, cid);
 	assert_true(sip_net_addr_eq(&cli.last_error_dest.remote, &d.remote));
 	assert_int_equal(sip_net_conn_count(cli.net), 0);
