@@ -158,8 +158,10 @@ int sip_net_listen(struct sip_net *net, const struct sip_listen_spec *spec,
 		   struct sip_listener **lisp);
 const struct sip_net_addr *sip_listener_addr(const struct sip_listener *lis);
 enum sip_tp sip_listener_tp(const struct sip_listener *lis);
-/* The first listener of transport tp and the address family of want (NULL: any), or
- * NULL. The transaction layer uses it to write its Via sent-by. */
+/* A listener of transport tp for talking to want (NULL: any): same address family,
+ * preferring a wildcard bind or one on the same side of loopback as want, then
+ * the one opened first; NULL if none. UDP sends without dst->lis use it; the
+ * transaction layer can use it to write its Via sent-by. */
 struct sip_listener *sip_net_find_listener(struct sip_net *net, enum sip_tp tp,
 					   const struct sip_net_addr *want);
 
