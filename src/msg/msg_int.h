@@ -245,6 +245,60 @@ static inline void sip_limits_resolve(struct sip_limits *out, const struct sip_l
  * 10 digits and below 2^32. Returns 0 or SIP_EPARSE. */
 int sip_msg_clen_parse_(struct sip_str v, uint32_t *out);
 
+/* Inline forms of sip_msg_hdr / sip_msg_hdr_next for the accessors' hot paths. */
+static inline const struct sip_hdr *sip_msg_hdr_(const struct sip_msg *m, enum sip_hdr_id id)
+{
+	uint16_t i = m->first[id];
+
+	return i == SIP_HDR_NONE ? NULL : &m->hdrs[i];
+}
+
+static inline const struct sip_hdr *sip_msg_hdr_next_(const struct sip_msg *m, const struct sip_hdr *h)
+{
+	return h->next == SIP_HDR_NONE ? NULL : &m->hdrs[h->next];
+}
+
+/* Bump allocation from the message arena: the inline fast path of
+ * sip_arena_alloc for the first block (16-byte alignment is enough for every
+ * struct the msg layer puts there). */
+static inline void *sip_msg_alloc_(struct sip_msg *m, size_t n)
+{
+	uintptr_t at = ((uintptr_t)m->arena.cur + 15u) & ~(uintptr_t)15u;
+
+	if (SIP_LIKELY(m->arena.cur && at <= (uintptr_t)m->arena.end &&
+		       n <= (size_t)((uintptr_t)m->arena.end - at))) {
+		m->arena.cur = (char *)at + n;
+		return (void *)at;
+	}
+	return sip_arena_alloc(&m->arena, n);
+}
+
+/* Does p[0..n) contain c? Never reads outside p[0..n) (header values may come
+ * from a message the builder made, not from the padded parser copy): blocks of 16,
+ * then one last block ending exactly at p + n. */
+static inline bool sip_has_byte_(const char *p, size_t n, char c)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i v = _mm_set1_epi8(c);
+		size_t i = 0;
+
+		for (;;) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, v)))
+				return true;
+			if (i + 16 >= n)
+				return false;
+			i = i + 32 <= n ? i + 16 : n - 16;
+		}
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == c)
+			return true;
+	return false;
+}
+
 /* Typed single-valued accessors (access_typed.c): parse value with fn into a
  * struct of size sz in the arena, memoized in cache slot cs / *slot. */
 typedef int (*sip_parse_fn_)(void *out, struct sip_str value);
