@@ -145,8 +145,18 @@ static void test_valid_corpus_text(void **state)
 	assert_has(R.out, "Call-ID:        5b1d9e3a7c0f2846@192.0.2.101");
 	assert_has(R.out, "CSeq:           1 INVITE");
 	assert_has(R.out, "Content-Length: 0");
-	assert_has(R.out, "Reason: SIP;cause=603;text=\"Decline\"");
+	assert_has(R.out, "Reason:         SIP  cause=603  text=Decline");
 	assert_int_equal(R.err_len, 0);
+	/* Event and RFC 5839 Suppress-If-Match, parsed. */
+	run_args(&R, "parse", SIPHON_SHARED_DIR "/corpus/10_subscribe_suppress_if_match.sip", NULL, NULL);
+	assert_int_equal(R.status, 0);
+	assert_has(R.out, "Event:          presence\n");
+	assert_has(R.out, "Suppress-If-M.: b4cf7a31\n");
+	/* Digest credentials, parsed. */
+	run_args(&R, "parse", "--json", SIPHON_SHARED_DIR "/corpus/08_register_auth.sip", NULL);
+	assert_int_equal(R.status, 0);
+	assert_has(R.out, "\"authorization\":[{\"scheme\":\"Digest\",\"username\":\"bob\",\"realm\":\"biloxi.example.com\"");
+	assert_has(R.out, "\"qop\":\"auth\",\"nc\":\"00000001\"");
 }
 
 static void test_valid_torture_text(void **state)
