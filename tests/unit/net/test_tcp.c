@@ -163,10 +163,14 @@ static void test_tcp_framing_error(void **state)
 	static const char *const bad[] = {
 		/* Content-Length is mandatory on streams. */
 		"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n\r\n",
+		"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK2\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:b@127.0.0.1>\r\n"
+		"Call-ID: nolen\r\nCSeq: 7 OPTIONS\r\n\r\n",
 		"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nContent-Length: ten\r\n\r\n",
 		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS ClientHello on TCP */
 	};
 	static const char *const want[] = {
+		"SIP/2.0 400 Bad Request (Missing Content-Length)\r\n",
 		"SIP/2.0 400 Bad Request (Missing Content-Length)\r\n",
 		"SIP/2.0 400 Bad Request (Malformed Content-Length)\r\n",
 		"SIP/2.0 400 Bad Request (Not a SIP message)\r\n",
@@ -186,7 +190,26 @@ static void test_tcp_framing_error(void **state)
 		assert_true(eof);
 		assert_true(strncmp(rd, want[i], strlen(want[i])) == 0);
 		assert_non_null(strstr(rd, "Content-Length: 0\r\n\r\n"));
+		if (i == 1) {
+			/* A whole header section: a real response the client can match. */
+			assert_non_null(strstr(rd, "Via: SIP/2.0/TCP h;branch=z9hG4bK2\r\n"));
+			assert_non_null(strstr(rd, "Call-ID: nolen\r\n"));
+			assert_non_null(strstr(rd, "CSeq: 7 OPTIONS\r\n"));
+			assert_non_null(strstr(rd, "To: <sip:b@127.0.0.1>;tag="));
+		} else {
+			assert_null(strstr(rd, "Via:"));
+		}
 		close(fd);
+	}
+	/* An ACK is never answered (RFC 3261 17.2.1), only closed. */
+	{
+		int afd = nt_tcp_connect(sip_listener_addr(f.lis));
+		static const char ack[] = "ACK sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n\r\n";
+
+		assert_true(nt_send_all(afd, ack, sizeof(ack) - 1));
+		assert_int_equal(nt_raw_read(&f.srv, afd, rd, sizeof(rd), 0, NULL, &eof, 2000), 0);
+		assert_true(eof);
+		close(afd);
 	}
 	/* A message cut short by the peer closing: nothing delivered, no answer. */
 	{
