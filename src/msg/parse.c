@@ -257,17 +257,19 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		/* End of the header section: an empty line (bare LF tolerated,
 		 * RFC 3261 7.5 robustness). It is mandatory (RFC 3261 7): without it
 		 * a truncated datagram would pass for a whole one. */
-		if (*p == '\r' && p[1] == '\n') {
-			*bodyp = p + 2;
-			return 0;
+		if (SIP_UNLIKELY((unsigned char)*p <= '\r')) {
+			if (*p == '\r' && p[1] == '\n') {
+				*bodyp = p + 2;
+				return 0;
+			}
+			if (*p == '\n') {
+				*bodyp = p + 1;
+				return 0;
+			}
+			if (p >= end)
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Missing empty line after headers)", (size_t)(p - b));
 		}
-		if (*p == '\n') {
-			*bodyp = p + 1;
-			return 0;
-		}
-		if (p >= end)
-			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing empty line after headers)",
-				    (size_t)(p - b));
 
 		q = sip_scan_name_end(p);
 		nlen = (size_t)(q - name);
@@ -282,11 +284,13 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 					return fail(err, SIP_EPARSE, 400,
 						    "Bad Request (Malformed header name)", (size_t)(t - b));
 		/* SP/HTAB before the colon is allowed in SIP (RFC 3261 7.3.1). */
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (SIP_UNLIKELY(*q != ':'))
-			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing colon after header name)",
-				    (size_t)(q - b));
+		if (SIP_UNLIKELY(*q != ':')) {
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q != ':')
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Missing colon after header name)", (size_t)(q - b));
+		}
 		q++;
 		/* Leading LWS, including a fold right after the colon ("To :\r\n sip:...");
 		 * the usual single SP first. */
@@ -329,8 +333,9 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		if (SIP_UNLIKELY((size_t)(eol - p) > lim->max_line))
 			return fail(err, SIP_ETOOBIG, 400, "Bad Request (Header line too long)",
 				    (size_t)(p - b));
+		/* Only SP, HTAB, CR and LF can be below 0x21 inside a value here. */
 		ve = eol;
-		while (ve > vs && is_lws(ve[-1]))
+		while (ve > vs && (unsigned char)ve[-1] <= ' ')
 			ve--;
 		val = (struct sip_str){ vs, (size_t)(ve - vs) };
 
@@ -366,6 +371,10 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		last[id] = m->nhdrs;
 		m->nhdrs++;
 
+		if (id > SIP_HDR_CONTENT_LENGTH) {
+			p = nl;
+			continue;
+		}
 		switch (id) {
 		case SIP_HDR_VIA:
 			c->via_values += via_values(val);
