@@ -98,9 +98,9 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 	/* One pass into a stack buffer covers every realistic message; a header
 	 * with more values is counted first. */
 	for (h = first; h; h = sip_msg_hdr_next_(m, h)) {
-		/* Most lines hold one value: the parser already trimmed it, and with
-		 * no comma at all sip_list_next would return it whole. */
-		if (h->value.len && !sip_has_byte_(h->value.p, h->value.len, ',')) {
+		/* Most lines hold one value: the parser trimmed it and saw no comma
+		 * in it, so sip_list_next would return it whole. */
+		if ((h->flags & SIP_HDR_F_NO_COMMA) && h->value.len) {
 			if (n < LIST_STACK)
 				stack[n] = h->value;
 			n++;
@@ -130,7 +130,7 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 	} else {
 		unsigned i = 0;
 		for (h = first; h; h = sip_msg_hdr_next_(m, h)) {
-			if (h->value.len && !sip_has_byte_(h->value.p, h->value.len, ',')) {
+			if ((h->flags & SIP_HDR_F_NO_COMMA) && h->value.len) {
 				if (i < n)
 					raw[i++] = h->value;
 				continue;

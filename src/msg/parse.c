@@ -83,12 +83,12 @@ static int cseq_parse(struct sip_cseq *out, struct sip_str v)
 }
 
 /* Via values on one line: commas outside quoted strings separate values. */
-static unsigned via_values(struct sip_str v)
+static unsigned via_values(struct sip_str v, bool no_comma)
 {
 	unsigned n = 1;
 	bool q = false;
 
-	if (!memchr(v.p, ',', v.len))
+	if (no_comma)
 		return 1;
 	for (size_t i = 0; i < v.len; i++) {
 		char c = v.p[i];
@@ -249,6 +249,7 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 
 	for (;;) {
 		const char *name = p, *q, *vs, *eol, *nl, *ve;
+		unsigned commas;
 		enum sip_hdr_id id;
 		struct sip_hdr *h;
 		struct sip_str val;
@@ -307,10 +308,11 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 				break;
 		}
 		vs = q;
+		commas = 0;
 		/* The value runs to a line end not followed by SP/HTAB (folding,
 		 * RFC 3261 7.3.1). */
 		for (;;) {
-			eol = sip_scan_ctl(q);
+			eol = sip_scan_ctl_commas(q, &commas);
 			if (*eol == '\r' && eol[1] == '\n') {
 				nl = eol + 2;
 			} else if (*eol == '\n') {
@@ -352,6 +354,7 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		h->name = (struct sip_str){ name, nlen };
 		h->value = val;
 		h->id = (uint8_t)id;
+		h->flags = commas ? 0 : SIP_HDR_F_NO_COMMA;
 		h->next = SIP_HDR_NONE;
 		if (m->first[id] == SIP_HDR_NONE) {
 			m->first[id] = m->nhdrs;
@@ -377,7 +380,7 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		}
 		switch (id) {
 		case SIP_HDR_VIA:
-			c->via_values += via_values(val);
+			c->via_values += via_values(val, commas == 0);
 			if (c->via_values > lim->max_vias)
 				return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many Via values)",
 					    (size_t)(p - b));
