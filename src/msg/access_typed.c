@@ -147,7 +147,11 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 
 static int list_count(struct sip_msg *m, enum sip_list_kind k)
 {
-	int e = list_split(m, k);
+	int e;
+
+	if (!sip_msg_has(m, list_kinds[k].id))
+		return 0;
+	e = list_split(m, k);
 
 	return e ? e : (int)m->cache->lists[k].n;
 }
@@ -156,10 +160,15 @@ static int list_get(struct sip_msg *m, enum sip_list_kind k, unsigned idx, const
 {
 	struct sip_msg_list *l = &m->cache->lists[k];
 	void *v;
-	int e = list_split(m, k);
+	int e;
 
-	if (e)
-		return e;
+	if (!sip_msg_has(m, list_kinds[k].id))
+		return SIP_ENOTFOUND;
+	if (SIP_UNLIKELY(l->split != 1)) {
+		e = list_split(m, k);
+		if (e)
+			return e;
+	}
 	if (idx >= l->n)
 		return SIP_ENOTFOUND;
 	v = (char *)l->parsed + (size_t)idx * list_kinds[k].size;
@@ -212,7 +221,7 @@ bool sip_msg_has_token(const struct sip_msg *m, enum sip_hdr_id id, struct sip_s
 	const struct sip_hdr *h;
 	struct sip_str rest, item;
 
-	if ((unsigned)id >= SIP_HDR__COUNT)
+	if ((unsigned)id >= SIP_HDR__COUNT || !sip_msg_has(m, id))
 		return false;
 	for (h = sip_msg_hdr_(m, id); h; h = sip_msg_hdr_next_(m, h)) {
 		rest = h->value;

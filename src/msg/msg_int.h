@@ -354,8 +354,11 @@ int sip_msg_single_hdr_(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_sl
 	int fnname(struct sip_msg *m, const type **out)                               \
 	{                                                                              \
 		const void *v;                                                         \
-		int e = sip_msg_single_hdr_(m, id, slotname, (void **)&m->cache->field, \
-					    sizeof(type), parser, &v);                  \
+		int e;                                                                 \
+		if (!sip_msg_has(m, id))                                               \
+			return SIP_ENOTFOUND;                                          \
+		e = sip_msg_single_hdr_(m, id, slotname, (void **)&m->cache->field,     \
+					sizeof(type), parser, &v);                      \
 		if (!e)                                                                \
 			*out = v;                                                      \
 		return e;                                                              \
