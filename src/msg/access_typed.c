@@ -98,9 +98,9 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 	/* One pass into a stack buffer covers every realistic message; a header
 	 * with more values is counted first. */
 	for (h = first; h; h = sip_msg_hdr_next_(m, h)) {
-		/* Most lines hold one value: the parser already trimmed it, and with
-		 * no comma at all sip_list_next would return it whole. */
-		if (h->value.len && !sip_has_byte_(h->value.p, h->value.len, ',')) {
+		/* Most lines hold one value: the parser trimmed it and saw no comma
+		 * in it, so sip_list_next would return it whole. */
+		if ((h->flags & SIP_HDR_F_NO_COMMA) && h->value.len) {
 			if (n < LIST_STACK)
 				stack[n] = h->value;
 			n++;
@@ -130,7 +130,7 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 	} else {
 		unsigned i = 0;
 		for (h = first; h; h = sip_msg_hdr_next_(m, h)) {
-			if (h->value.len && !sip_has_byte_(h->value.p, h->value.len, ',')) {
+			if ((h->flags & SIP_HDR_F_NO_COMMA) && h->value.len) {
 				if (i < n)
 					raw[i++] = h->value;
 				continue;
@@ -147,7 +147,11 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 
 static int list_count(struct sip_msg *m, enum sip_list_kind k)
 {
-	int e = list_split(m, k);
+	int e;
+
+	if (!sip_msg_has(m, list_kinds[k].id))
+		return 0;
+	e = list_split(m, k);
 
 	return e ? e : (int)m->cache->lists[k].n;
 }
@@ -156,10 +160,15 @@ static int list_get(struct sip_msg *m, enum sip_list_kind k, unsigned idx, const
 {
 	struct sip_msg_list *l = &m->cache->lists[k];
 	void *v;
-	int e = list_split(m, k);
+	int e;
 
-	if (e)
-		return e;
+	if (!sip_msg_has(m, list_kinds[k].id))
+		return SIP_ENOTFOUND;
+	if (SIP_UNLIKELY(l->split != 1)) {
+		e = list_split(m, k);
+		if (e)
+			return e;
+	}
 	if (idx >= l->n)
 		return SIP_ENOTFOUND;
 	v = (char *)l->parsed + (size_t)idx * list_kinds[k].size;
@@ -212,7 +221,7 @@ bool sip_msg_has_token(const struct sip_msg *m, enum sip_hdr_id id, struct sip_s
 	const struct sip_hdr *h;
 	struct sip_str rest, item;
 
-	if ((unsigned)id >= SIP_HDR__COUNT)
+	if ((unsigned)id >= SIP_HDR__COUNT || !sip_msg_has(m, id))
 		return false;
 	for (h = sip_msg_hdr_(m, id); h; h = sip_msg_hdr_next_(m, h)) {
 		rest = h->value;

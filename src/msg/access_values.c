@@ -38,6 +38,8 @@ int sip_msg_auth(struct sip_msg *m, enum sip_hdr_id id, unsigned idx, const stru
 	case SIP_HDR_PROXY_AUTHENTICATE: k = 3; break;
 	default: return -EINVAL;
 	}
+	if (!sip_msg_has(m, id))
+		return SIP_ENOTFOUND;
 	a = &m->cache->auths[k];
 	if (!a->counted) {
 		unsigned n = 0;

@@ -169,6 +169,36 @@ static inline const char *sip_scan_ctl(const char *p)
 #endif
 }
 
+/* sip_scan_ctl that also ORs into *commas a bit for every ',' before the byte
+ * it stops at (the parser records "no comma" per header line on the way). */
+static inline const char *sip_scan_ctl_commas(const char *p, unsigned *commas)
+{
+#ifdef SIP_SSE2
+	const __m128i lim = _mm_set1_epi8(0x1f);
+	const __m128i comma = _mm_set1_epi8(',');
+
+	for (;;) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, lim), lim));
+		unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, comma));
+
+		if (mask) {
+			*commas |= cm & ((mask & (0u - mask)) - 1u);
+			return p + __builtin_ctz(mask);
+		}
+		*commas |= cm;
+		p += 16;
+	}
+#else
+	while ((unsigned char)*p >= 0x20) {
+		*commas |= *p == ',';
+		p++;
+	}
+	return p;
+#endif
+}
+
+
 /* Cached typed values of one message (allocated in the message arena by
  * sip_msg_parse). st[] is the state of each single-valued slot: 0 not parsed yet,
  * 1 parsed (value valid), else the negative error code to return again. */
@@ -324,8 +354,11 @@ int sip_msg_single_hdr_(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_sl
 	int fnname(struct sip_msg *m, const type **out)                               \
 	{                                                                              \
 		const void *v;                                                         \
-		int e = sip_msg_single_hdr_(m, id, slotname, (void **)&m->cache->field, \
-					    sizeof(type), parser, &v);                  \
+		int e;                                                                 \
+		if (!sip_msg_has(m, id))                                               \
+			return SIP_ENOTFOUND;                                          \
+		e = sip_msg_single_hdr_(m, id, slotname, (void **)&m->cache->field,     \
+					sizeof(type), parser, &v);                      \
 		if (!e)                                                                \
 			*out = v;                                                      \
 		return e;                                                              \
