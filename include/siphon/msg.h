@@ -144,13 +144,18 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len,
 void sip_msg_free(struct sip_msg *m);
 
 /* Stream framing (TCP, TLS; RFC 3261 18.3: Content-Length is mandatory on streams).
- * Looks for one whole message at the start of buf[0..len). last_len is the length
- * this function saw the previous time for the same message (0 the first time), so
- * trickled input costs only the new bytes (picohttpparser's trick).
- * Returns 0 and *msg_len when a whole message is there, SIP_EINCOMPLETE when more
- * bytes are needed, SIP_EPARSE / SIP_ETOOBIG (with *err) when the stream is broken.
- * Leading CRLFs (RFC 5626 keep-alives) are reported through *skip: bytes to drop
- * before the message. */
+ * Looks for one whole message at the start of buf[0..len).
+ * Returns 0 when a whole message is there: *skip bytes of leading CRLF (RFC 5626
+ * keep-alives) come first, then the message of *msg_len bytes (give
+ * buf + *skip, *msg_len to sip_msg_parse).
+ * Returns SIP_EINCOMPLETE when more bytes are needed; *skip is set too (drop those
+ * keep-alive bytes whenever convenient) and *msg_len is 0 while the header section
+ * is incomplete, or the length the whole message will have once the headers are
+ * complete (wait for that many bytes after *skip).
+ * Returns SIP_EPARSE / SIP_ETOOBIG (with *err) when the stream is broken: close it.
+ * last_len makes trickled input cost only the new bytes (picohttpparser's trick):
+ * pass the len of the previous call for this message when that call returned
+ * SIP_EINCOMPLETE with *msg_len == 0 (same buffer start), else 0. */
 int sip_msg_frame(const char *buf, size_t len, size_t last_len, const struct sip_limits *lim,
 		  size_t *skip, size_t *msg_len, struct sip_parse_error *err);
 
