@@ -6,6 +6,7 @@
  * t_retx is Timer A or E (unreliable transports only), t_end is B, F, D, K or M. */
 #include <string.h>
 
+#include "siphon/build.h"
 #include "siphon/err.h"
 #include "txn_int.h"
 
@@ -122,32 +123,19 @@ static void client_end_fired(struct sip_timer *tm)
 	txn_terminate(t, which);
 }
 
-/* 17.1.1.3: the ACK for a non-2xx final response: Request-URI, Call-ID, From, CSeq
- * number and the top Via of the INVITE, its Route headers, the To of the response. */
+/* 17.1.1.3: the ACK for a non-2xx final response, built by the msg layer
+ * (sip_out_ack: Request-URI, Call-ID, From, CSeq number, top Via and Route of the
+ * INVITE, To of the response). Kept in t->out for retransmitted responses. */
 static int client_build_ack(struct sip_buf *b, struct sip_msg *req, struct sip_msg *resp)
 {
-	const struct sip_hdr *via = sip_msg_hdr(req, SIP_HDR_VIA), *from = sip_msg_hdr(req, SIP_HDR_FROM);
-	const struct sip_hdr *cid = sip_msg_hdr(req, SIP_HDR_CALL_ID), *to = sip_msg_hdr(resp, SIP_HDR_TO);
-	const struct sip_cseq *cseq;
-	struct sip_str rest, top_via;
-	int err;
+	struct sip_out *o;
+	int err = sip_out_ack(&o, req, resp);
 
-	if (!via || !from || !cid || !to || sip_msg_cseq(req, &cseq) != 0)
-		return SIP_EPARSE;
-	rest = via->value;
-	if (!sip_list_next(&rest, &top_via))
-		return SIP_EPARSE;
+	if (err)
+		return err;
 	sip_buf_reset(b);
-	err = sip_buf_printf(b, "ACK %.*s SIP/2.0\r\nVia: %.*s\r\n", SIP_STR_ARG(req->ruri_str),
-			     SIP_STR_ARG(top_via));
-	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_ROUTE); h && !err; h = sip_msg_hdr_next(req, h))
-		err = sip_buf_printf(b, "Route: %.*s\r\n", SIP_STR_ARG(h->value));
-	if (!err)
-		err = sip_buf_printf(b,
-				     "From: %.*s\r\nTo: %.*s\r\nCall-ID: %.*s\r\nCSeq: %u ACK\r\n"
-				     "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-				     SIP_STR_ARG(from->value), SIP_STR_ARG(to->value), SIP_STR_ARG(cid->value),
-				     (unsigned)cseq->seq);
+	err = sip_out_serialize(o, b);
+	sip_out_free(o);
 	return err;
 }
 

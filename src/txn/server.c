@@ -10,6 +10,7 @@
  * (RFC 6026 8.8 replacing 17.2.4): its timers will. */
 #include <string.h>
 
+#include "siphon/build.h"
 #include "siphon/err.h"
 #include "txn_int.h"
 
@@ -52,31 +53,17 @@ static void server_response_dest(struct sip_txn_dest *d, const struct sip_txn_de
 }
 
 /* 8.2.6.1: 100 Trying copies the Via lines, From, To, Call-ID, CSeq and Timestamp,
- * with no To tag added. The request's header table gives them in wire order. */
-static int server_build_trying(struct sip_buf *b, const struct sip_msg *req)
+ * with no To tag (sip_out_response_to). */
+static int server_build_trying(struct sip_buf *b, struct sip_msg *req)
 {
-	int err;
+	struct sip_out *o;
+	int err = sip_out_response_to(&o, req, 100, NULL, SIP_STR_NULL);
 
+	if (err)
+		return err;
 	sip_buf_reset(b);
-	err = sip_buf_append_cstr(b, "SIP/2.0 100 Trying\r\n");
-	for (uint16_t i = 0; i < req->nhdrs && !err; i++) {
-		const struct sip_hdr *h = &req->hdrs[i];
-		switch (h->id) {
-		case SIP_HDR_VIA:
-		case SIP_HDR_FROM:
-		case SIP_HDR_TO:
-		case SIP_HDR_CALL_ID:
-		case SIP_HDR_CSEQ:
-		case SIP_HDR_TIMESTAMP:
-			err = sip_buf_printf(b, "%s: %.*s\r\n", sip_hdr_name((enum sip_hdr_id)h->id),
-					     SIP_STR_ARG(h->value));
-			break;
-		default:
-			break;
-		}
-	}
-	if (!err)
-		err = sip_buf_append_cstr(b, "Content-Length: 0\r\n\r\n");
+	err = sip_out_serialize(o, b);
+	sip_out_free(o);
 	return err;
 }
 
