@@ -110,6 +110,7 @@ static inline bool is_lws_start(char c)
 int sip_addr_parse(struct sip_addr *out, struct sip_str value)
 {
 	struct sip_addr a;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s, *q;
 
 	memset(&a, 0, sizeof a);

@@ -44,6 +44,14 @@ static inline bool scan_is(char c, unsigned mask)
 	return (sip_scan_cc[(unsigned char)c] & mask) != 0;
 }
 
+/* Public entry points accept SIP_STR_NULL: give an empty slice a non-NULL base so
+ * that "p + len" is defined (C17 6.5.6; UBSan flags NULL + 0). */
+#define SCAN_NONNULL(s) \
+	do { \
+		if (!(s).p) \
+			(s).p = ""; \
+	} while (0)
+
 /* Skip chars of a class. */
 static inline const char *scan_class(const char *p, const char *end, unsigned mask)
 {

@@ -98,6 +98,7 @@ static int via_param(struct sip_via *v, const struct scan_param *prm)
 int sip_via_parse(struct sip_via *out, struct sip_str value)
 {
 	struct sip_via v;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s, *q;
 
 	memset(&v, 0, sizeof v);
