@@ -87,6 +87,17 @@ for ident, name, cf in rows:
     o.append('\t[SIP_HDR_%s] = "%s",' % (ident, name.lower()))
 o.append("};")
 o.append("")
+o.append("/* Lower-case names as three little-endian 64-bit words (zero-padded), for the")
+o.append(" * word-at-a-time compare of the parser, which may read past a name. */")
+o.append("const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3] = {")
+for ident, name, cf in rows:
+    b = name.lower().encode().ljust(24, b"\0")
+    if len(name) > 23:
+        sys.exit("gen_hdrnames: %s is longer than 23 characters" % name)
+    words = [int.from_bytes(b[i:i + 8], "little") for i in (0, 8, 16)]
+    o.append("\t[SIP_HDR_%s] = { %s }," % (ident, ", ".join("0x%016xu" % w for w in words)))
+o.append("};")
+o.append("")
 o.append("/* Perfect hash slot -> id: SIP_HDR_HASH(len, lower(first), lower(last)). */")
 o.append("const uint8_t sip_hdr_hash_[%d] = {" % size)
 for i in range(0, size, 16):

@@ -7,11 +7,8 @@
 
 #include "msg_int.h"
 
-/* One single-valued header parsed by fn into a struct of size sz in the arena. */
-typedef int (*parse_fn)(void *out, struct sip_str value);
-
-static int single(struct sip_msg *m, enum sip_cache_slot cs, void **slot, size_t sz,
-		  struct sip_str value, bool present, parse_fn fn, const void **out)
+int sip_msg_single_(struct sip_msg *m, enum sip_cache_slot cs, void **slot, size_t sz,
+		    struct sip_str value, bool present, sip_parse_fn_ fn, const void **out)
 {
 	struct sip_msg_cache *c = m->cache;
 	int8_t st = c->st[cs];
@@ -39,64 +36,32 @@ static int single(struct sip_msg *m, enum sip_cache_slot cs, void **slot, size_t
 	return st == -1 ? SIP_ENOTFOUND : SIP_EPARSE;
 }
 
-static int single_hdr(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_slot cs, void **slot,
-		      size_t sz, parse_fn fn, const void **out)
+int sip_msg_single_hdr_(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_slot cs, void **slot,
+			size_t sz, sip_parse_fn_ fn, const void **out)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, id);
 
-	return single(m, cs, slot, sz, h ? h->value : SIP_STR_NULL, h != NULL, fn, out);
+	return sip_msg_single_(m, cs, slot, sz, h ? h->value : SIP_STR_NULL, h != NULL, fn, out);
 }
 
-/* Wrappers adapt each typed parser to parse_fn: calling a function through a
+/* Wrappers adapt each typed parser to sip_parse_fn_: calling a function through a
  * pointer of another type is undefined behaviour (and UBSan's -fsanitize=function
  * says so). */
-#define WRAP(name, type, fn)                                                   \
-	static int name(void *out, struct sip_str v)                           \
-	{                                                                      \
-		return fn((type *)out, v);                                     \
-	}
-WRAP(p_addr, struct sip_addr, sip_addr_parse)
-WRAP(p_uri, struct sip_uri, sip_uri_parse)
-WRAP(p_ctype, struct sip_ctype, sip_ctype_parse)
-WRAP(p_event, struct sip_event, sip_event_parse)
-WRAP(p_substate, struct sip_subscription_state, sip_subscription_state_parse)
-WRAP(p_reason, struct sip_reason, sip_reason_parse)
-WRAP(p_retry_after, struct sip_retry_after, sip_retry_after_parse)
-WRAP(p_rack, struct sip_rack, sip_rack_parse)
-WRAP(p_session_expires, struct sip_session_expires, sip_session_expires_parse)
-WRAP(p_via, struct sip_via, sip_via_parse)
-#undef WRAP
+SIP_PARSE_WRAP_(p_addr, struct sip_addr, sip_addr_parse)
+SIP_PARSE_WRAP_(p_uri, struct sip_uri, sip_uri_parse)
+SIP_PARSE_WRAP_(p_rack, struct sip_rack, sip_rack_parse)
+SIP_PARSE_WRAP_(p_via, struct sip_via, sip_via_parse)
 
-#define SINGLE(fnname, id, slotname, field, type, parser)                              \
-	int fnname(struct sip_msg *m, const type **out)                               \
-	{                                                                              \
-		const void *v;                                                         \
-		int e = single_hdr(m, id, slotname, (void **)&m->cache->field,          \
-				   sizeof(type), parser, &v);                           \
-		if (!e)                                                                \
-			*out = v;                                                      \
-		return e;                                                              \
-	}
-
-SINGLE(sip_msg_from, SIP_HDR_FROM, SIP_CS_FROM, from, struct sip_addr, p_addr)
-SINGLE(sip_msg_to, SIP_HDR_TO, SIP_CS_TO, to, struct sip_addr, p_addr)
-SINGLE(sip_msg_refer_to, SIP_HDR_REFER_TO, SIP_CS_REFER_TO, refer_to, struct sip_addr, p_addr)
-SINGLE(sip_msg_content_type, SIP_HDR_CONTENT_TYPE, SIP_CS_CTYPE, ctype, struct sip_ctype, p_ctype)
-SINGLE(sip_msg_event, SIP_HDR_EVENT, SIP_CS_EVENT, event, struct sip_event, p_event)
-SINGLE(sip_msg_subscription_state, SIP_HDR_SUBSCRIPTION_STATE, SIP_CS_SUBSTATE, substate,
-       struct sip_subscription_state, p_substate)
-SINGLE(sip_msg_reason, SIP_HDR_REASON, SIP_CS_REASON, reason, struct sip_reason, p_reason)
-SINGLE(sip_msg_retry_after, SIP_HDR_RETRY_AFTER, SIP_CS_RETRY_AFTER, retry_after,
-       struct sip_retry_after, p_retry_after)
-SINGLE(sip_msg_rack, SIP_HDR_RACK, SIP_CS_RACK, rack, struct sip_rack, p_rack)
-SINGLE(sip_msg_session_expires, SIP_HDR_SESSION_EXPIRES, SIP_CS_SESSION_EXPIRES,
-       session_expires, struct sip_session_expires, p_session_expires)
-#undef SINGLE
+SIP_SINGLE_ACCESSOR_(sip_msg_from, SIP_HDR_FROM, SIP_CS_FROM, from, struct sip_addr, p_addr)
+SIP_SINGLE_ACCESSOR_(sip_msg_to, SIP_HDR_TO, SIP_CS_TO, to, struct sip_addr, p_addr)
+SIP_SINGLE_ACCESSOR_(sip_msg_refer_to, SIP_HDR_REFER_TO, SIP_CS_REFER_TO, refer_to,
+		     struct sip_addr, p_addr)
+SIP_SINGLE_ACCESSOR_(sip_msg_rack, SIP_HDR_RACK, SIP_CS_RACK, rack, struct sip_rack, p_rack)
 
 int sip_msg_ruri(struct sip_msg *m, const struct sip_uri **out)
 {
 	const void *v;
-	int e = single(m, SIP_CS_RURI, (void **)&m->cache->ruri, sizeof(struct sip_uri),
+	int e = sip_msg_single_(m, SIP_CS_RURI, (void **)&m->cache->ruri, sizeof(struct sip_uri),
 		       m->ruri_str, m->is_request, p_uri, &v);
 
 	if (!e)
@@ -109,7 +74,7 @@ int sip_msg_ruri(struct sip_msg *m, const struct sip_uri **out)
 static const struct {
 	enum sip_hdr_id id;
 	size_t size;
-	parse_fn fn;
+	sip_parse_fn_ fn;
 } list_kinds[SIP_LK__COUNT] = {
 	[SIP_LK_VIA] = { SIP_HDR_VIA, sizeof(struct sip_via), p_via },
 	[SIP_LK_CONTACT] = { SIP_HDR_CONTACT, sizeof(struct sip_addr), p_addr },
@@ -133,6 +98,14 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 	/* One pass into a stack buffer covers every realistic message; a header
 	 * with more values is counted first. */
 	for (h = first; h; h = sip_msg_hdr_next(m, h)) {
+		/* Most lines hold one value: the parser already trimmed it, and with
+		 * no comma at all sip_list_next would return it whole. */
+		if (h->value.len && !memchr(h->value.p, ',', h->value.len)) {
+			if (n < LIST_STACK)
+				stack[n] = h->value;
+			n++;
+			continue;
+		}
 		rest = h->value;
 		while (sip_list_next(&rest, &item)) {
 			if (n < LIST_STACK)
@@ -155,6 +128,11 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 	} else {
 		unsigned i = 0;
 		for (h = first; h; h = sip_msg_hdr_next(m, h)) {
+			if (h->value.len && !memchr(h->value.p, ',', h->value.len)) {
+				if (i < n)
+					raw[i++] = h->value;
+				continue;
+			}
 			rest = h->value;
 			while (i < n && sip_list_next(&rest, &item))
 				raw[i++] = item;
@@ -224,49 +202,6 @@ LIST_ADDR(sip_msg_route_count, sip_msg_route, SIP_LK_ROUTE)
 LIST_ADDR(sip_msg_record_route_count, sip_msg_record_route, SIP_LK_RECORD_ROUTE)
 LIST_ADDR(sip_msg_path_count, sip_msg_path, SIP_LK_PATH)
 #undef LIST_ADDR
-
-/* ---- credentials and challenges ------------------------------------------------ */
-
-int sip_msg_auth(struct sip_msg *m, enum sip_hdr_id id, unsigned idx, const struct sip_auth **out)
-{
-	struct sip_msg_auths *a;
-	const struct sip_hdr *h;
-	unsigned k, i;
-
-	switch (id) {
-	case SIP_HDR_AUTHORIZATION: k = 0; break;
-	case SIP_HDR_PROXY_AUTHORIZATION: k = 1; break;
-	case SIP_HDR_WWW_AUTHENTICATE: k = 2; break;
-	case SIP_HDR_PROXY_AUTHENTICATE: k = 3; break;
-	default: return -EINVAL;
-	}
-	a = &m->cache->auths[k];
-	if (!a->counted) {
-		unsigned n = 0;
-		for (h = sip_msg_hdr(m, id); h; h = sip_msg_hdr_next(m, h))
-			n++;
-		if (n) {
-			a->st = sip_arena_zalloc(&m->arena, n);
-			a->v = sip_arena_alloc(&m->arena, n * sizeof(*a->v));
-			if (!a->st || !a->v)
-				return -ENOMEM;
-		}
-		a->n = n;
-		a->counted = true;
-	}
-	if (idx >= a->n)
-		return SIP_ENOTFOUND;
-	if (a->st[idx] == 0) {
-		h = sip_msg_hdr(m, id);
-		for (i = 0; i < idx; i++)
-			h = sip_msg_hdr_next(m, h);
-		a->st[idx] = sip_auth_parse(&a->v[idx], h->value) ? -1 : 1;
-	}
-	if (a->st[idx] < 0)
-		return SIP_EPARSE;
-	*out = &a->v[idx];
-	return 0;
-}
 
 /* ---- option tags and event lists ---------------------------------------------- */
 

@@ -29,6 +29,7 @@ extern const struct sip_str sip_hdr_names_[SIP_HDR__COUNT];
 extern const char *const sip_hdr_lcnames_[SIP_HDR__COUNT];
 extern const uint8_t sip_hdr_hash_[SIP_HDR_HASH_SIZE];
 extern const uint8_t sip_hdr_compact_[256];
+extern const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3];
 
 /* Character classes (hdrname.c). SIP_C_TOKEN: RFC 3261 25.1 token characters
  * (alphanum and -.!%*_+`'~). */
@@ -59,6 +60,76 @@ static inline enum sip_hdr_id sip_hdr_id_token(const char *p, size_t n)
 		if (((unsigned char)p[i] | 0x20u) != (unsigned char)lc[i])
 			return SIP_HDR_OTHER;
 	return (enum sip_hdr_id)id;
+}
+
+static inline uint64_t sip_load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Id of a header name inside a padded buffer (24 bytes readable from p): the
+ * candidate from the perfect hash is confirmed 8 bytes at a time. OR-ing 0x20
+ * folds case exactly here even for non-token bytes: only a letter ORs onto a
+ * lower-case letter, and only CR (never inside a name) ORs onto '-'. */
+static inline enum sip_hdr_id sip_hdr_id_padded(const char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t fold = 0x2020202020202020u;
+	const uint64_t *w;
+	uint64_t d;
+	unsigned id;
+
+	if (n == 1)
+		return (enum sip_hdr_id)sip_hdr_compact_[(unsigned char)p[0]];
+	id = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
+					(unsigned char)p[n - 1] | 0x20u)];
+	if (!id || sip_hdr_names_[id].len != n)
+		return SIP_HDR_OTHER;
+	w = sip_hdr_lcw_[id];
+	if (n < 8)
+		return (((sip_load64(p) | fold) ^ w[0]) & ((UINT64_C(1) << (8 * n)) - 1)) ?
+			       SIP_HDR_OTHER : (enum sip_hdr_id)id;
+	/* Known names are at most 19 bytes (gen_hdrnames.py allows 23), so every
+	 * shift below is under 64. */
+	d = (sip_load64(p) | fold) ^ w[0];
+	if (n < 16) {
+		d |= ((sip_load64(p + 8) | fold) ^ w[1]) & ((UINT64_C(1) << (8 * (n - 8))) - 1);
+	} else {
+		d |= (sip_load64(p + 8) | fold) ^ w[1];
+		d |= ((sip_load64(p + 16) | fold) ^ w[2]) & ((UINT64_C(1) << (8 * (n - 16))) - 1);
+	}
+	return d ? SIP_HDR_OTHER : (enum sip_hdr_id)id;
+#else
+	return sip_hdr_id_token(p, n);
+#endif
+}
+
+/* End of a header name in the padded message copy: the first ':', SP, HTAB or
+ * byte below 0x20 at or after p (the NUL at the end of the copy stops it). */
+static inline const char *sip_scan_name_end(const char *p)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' ');
+	const __m128i colon = _mm_set1_epi8(':');
+
+	for (;;) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i c = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, sp), sp),
+					 _mm_cmpeq_epi8(x, colon));
+		unsigned mask = (unsigned)_mm_movemask_epi8(c);
+
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#else
+	while ((unsigned char)*p > ' ' && *p != ':')
+		p++;
+	return p;
+#endif
 }
 
 /* Find the first byte below 0x20 (CR, LF, HTAB, NUL and the other CTLs) at or
@@ -173,5 +244,30 @@ static inline void sip_limits_resolve(struct sip_limits *out, const struct sip_l
 /* Content-Length value (already trimmed of outer LWS): 1*DIGIT, at most
  * 10 digits and below 2^32. Returns 0 or SIP_EPARSE. */
 int sip_msg_clen_parse_(struct sip_str v, uint32_t *out);
+
+/* Typed single-valued accessors (access_typed.c): parse value with fn into a
+ * struct of size sz in the arena, memoized in cache slot cs / *slot. */
+typedef int (*sip_parse_fn_)(void *out, struct sip_str value);
+int sip_msg_single_(struct sip_msg *m, enum sip_cache_slot cs, void **slot, size_t sz,
+		    struct sip_str value, bool present, sip_parse_fn_ fn, const void **out);
+int sip_msg_single_hdr_(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_slot cs, void **slot,
+			size_t sz, sip_parse_fn_ fn, const void **out);
+
+#define SIP_PARSE_WRAP_(name, type, fn)                                        \
+	static int name(void *out, struct sip_str v)                           \
+	{                                                                      \
+		return fn((type *)out, v);                                     \
+	}
+
+#define SIP_SINGLE_ACCESSOR_(fnname, id, slotname, field, type, parser)                \
+	int fnname(struct sip_msg *m, const type **out)                               \
+	{                                                                              \
+		const void *v;                                                         \
+		int e = sip_msg_single_hdr_(m, id, slotname, (void **)&m->cache->field, \
+					    sizeof(type), parser, &v);                  \
+		if (!e)                                                                \
+			*out = v;                                                      \
+		return e;                                                              \
+	}
 
 #endif

@@ -2,8 +2,9 @@
  * split in one pass into a fixed-capacity table (RFC 3261 7, 7.3, 18.3, 25).
  *
  * The block holds, in order: struct sip_msg, a copy of the bytes (NUL-terminated
- * and followed by 16 zero bytes so the SSE2 scanner may load 16 bytes from any
- * position up to the end), then the first arena block, which receives the header
+ * and followed by zero bytes, PAD in all, so the SSE2 scanners may load 16 bytes
+ * from any position up to the end and a header name may be compared 8 bytes at a
+ * time, 24 bytes from its start), then the first arena block, which receives the header
  * table and the typed-value cache. A typical message therefore costs one malloc;
  * only a message with an unusual number of headers or values chains an arena
  * block. */
@@ -13,7 +14,7 @@
 
 #include "msg_int.h"
 
-#define PAD 16u
+#define PAD 32u
 #define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
 
 static int fail(struct sip_parse_error *err, int code, uint16_t status, const char *reason,
@@ -254,8 +255,8 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		size_t nlen;
 
 		/* End of the header section: an empty line (bare LF tolerated,
-		 * RFC 3261 7.5 robustness). A datagram that simply ends after the
-		 * last header line is taken as having an empty body. */
+		 * RFC 3261 7.5 robustness). It is mandatory (RFC 3261 7): without it
+		 * a truncated datagram would pass for a whole one. */
 		if (*p == '\r' && p[1] == '\n') {
 			*bodyp = p + 2;
 			return 0;
@@ -264,18 +265,22 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			*bodyp = p + 1;
 			return 0;
 		}
-		if (p >= end) {
-			*bodyp = end;
-			return 0;
-		}
+		if (p >= end)
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing empty line after headers)",
+				    (size_t)(p - b));
 
-		q = p;
-		while (sip_is_token((unsigned char)*q))
-			q++;
+		q = sip_scan_name_end(p);
 		nlen = (size_t)(q - name);
 		if (SIP_UNLIKELY(nlen == 0))
 			return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed header name)",
 				    (size_t)(p - b));
+		id = sip_hdr_id_padded(name, nlen);
+		/* A known name is a token by construction; check the others. */
+		if (id == SIP_HDR_OTHER)
+			for (const char *t = name; t < q; t++)
+				if (SIP_UNLIKELY(!sip_is_token((unsigned char)*t)))
+					return fail(err, SIP_EPARSE, 400,
+						    "Bad Request (Malformed header name)", (size_t)(t - b));
 		/* SP/HTAB before the colon is allowed in SIP (RFC 3261 7.3.1). */
 		while (*q == ' ' || *q == '\t')
 			q++;
@@ -283,8 +288,11 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing colon after header name)",
 				    (size_t)(q - b));
 		q++;
-		/* Leading LWS, including a fold right after the colon ("To :\r\n sip:..."). */
-		for (;;) {
+		/* Leading LWS, including a fold right after the colon ("To :\r\n sip:...");
+		 * the usual single SP first. */
+		if (q[0] == ' ' && (unsigned char)q[1] > ' ')
+			q++;
+		else for (;;) {
 			while (*q == ' ' || *q == '\t')
 				q++;
 			if (q[0] == '\r' && q[1] == '\n' && (q[2] == ' ' || q[2] == '\t'))
@@ -335,7 +343,6 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			if (e)
 				return e;
 		}
-		id = sip_hdr_id_token(name, nlen);
 		h = &m->hdrs[m->nhdrs];
 		h->name = (struct sip_str){ name, nlen };
 		h->value = val;
