@@ -112,6 +112,14 @@ static void text_str(struct sip_buf *o, struct sip_str s)
 	}
 }
 
+/* The value without its LWS ("SIP  /   2.0" folded over lines is SIP/2.0). */
+static void text_nolws(struct sip_buf *o, struct sip_str s)
+{
+	for (size_t i = 0; i < s.len; i++)
+		if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\r' && s.p[i] != '\n')
+			text_str(o, (struct sip_str){ s.p + i, 1 });
+}
+
 /* q in thousandths -> "0.7", "1", "0.005". */
 static void q_text(char *dst, size_t n, int q)
 {
@@ -152,7 +160,7 @@ static void fail_hdr(struct report *r, enum sip_hdr_id id, const char *what)
 
 static void text_addr(struct sip_buf *o, const char *label, const struct sip_addr *a)
 {
-	sip_buf_printf(o, "%-15s", label);
+	sip_buf_printf(o, "%-16s", label);
 	if (a->star) {
 		sip_buf_append_cstr(o, "*");
 	} else {
@@ -318,8 +326,8 @@ static void vias(struct report *r, bool *first)
 				json_knum(o, &f, "ttl", v->ttl);
 			sip_buf_append_cstr(o, "}");
 		} else {
-			sip_buf_printf(o, "Via[%d]:%*s", i, i < 10 ? 8 : 7, "");
-			text_str(o, v->protocol);
+			sip_buf_printf(o, "Via[%d]:%*s", i, i < 10 ? 9 : 8, "");
+			text_nolws(o, v->protocol);
 			sip_buf_append_cstr(o, "/");
 			text_str(o, v->transport);
 			sip_buf_append_cstr(o, " ");
@@ -367,7 +375,7 @@ static void number(struct report *r, bool *first, enum sip_hdr_id id, const char
 	if (r->json)
 		json_knum(&r->out, first, key, v);
 	else
-		sip_buf_printf(&r->out, "%-15s%u\n", label, (unsigned)v);
+		sip_buf_printf(&r->out, "%-16s%u\n", label, (unsigned)v);
 }
 
 /* Headers that the sections above already printed. */
@@ -408,7 +416,7 @@ static void report_msg(struct report *r)
 		}
 		json_kstr(o, &first, "version", m->version);
 	} else if (m->is_request) {
-		sip_buf_append_cstr(o, "request:       ");
+		sip_buf_append_cstr(o, "request:        ");
 		text_str(o, m->method_str);
 		sip_buf_append_cstr(o, " ");
 		text_str(o, m->ruri_str);
@@ -416,7 +424,7 @@ static void report_msg(struct report *r)
 		text_str(o, m->version);
 		sip_buf_append_cstr(o, "\n");
 	} else {
-		sip_buf_printf(o, "response:      %u ", m->status);
+		sip_buf_printf(o, "response:       %u ", m->status);
 		text_str(o, m->reason);
 		sip_buf_append_cstr(o, " (");
 		text_str(o, m->version);
@@ -428,7 +436,7 @@ static void report_msg(struct report *r)
 			r->failed = true;
 			r->bad_what = "Request-URI";
 		} else if (!r->json) {
-			sip_buf_append_cstr(o, "request-uri:   scheme ");
+			sip_buf_append_cstr(o, "request-uri:    scheme ");
 			text_str(o, u->scheme_str);
 			if (u->user.len) {
 				sip_buf_append_cstr(o, ", user ");
@@ -454,7 +462,7 @@ static void report_msg(struct report *r)
 		if (r->json) {
 			json_kstr(o, &first, "call_id", callid);
 		} else {
-			sip_buf_append_cstr(o, "Call-ID:       ");
+			sip_buf_append_cstr(o, "Call-ID:        ");
 			text_str(o, callid);
 			sip_buf_append_cstr(o, "\n");
 		}
@@ -470,7 +478,7 @@ static void report_msg(struct report *r)
 			json_kstr(o, &f, "method", cseq->method_str);
 			sip_buf_append_cstr(o, "}");
 		} else {
-			sip_buf_printf(o, "CSeq:          %u ", (unsigned)cseq->seq);
+			sip_buf_printf(o, "CSeq:           %u ", (unsigned)cseq->seq);
 			text_str(o, cseq->method_str);
 			sip_buf_append_cstr(o, "\n");
 		}
@@ -491,7 +499,7 @@ static void report_msg(struct report *r)
 			sip_buf_printf(o, "%.*s/%.*s", SIP_STR_ARG(ct->type), SIP_STR_ARG(ct->subtype));
 			sip_buf_append_cstr(o, "\"");
 		} else {
-			sip_buf_append_cstr(o, "Content-Type:  ");
+			sip_buf_append_cstr(o, "Content-Type:   ");
 			text_str(o, ct->type);
 			sip_buf_append_cstr(o, "/");
 			text_str(o, ct->subtype);
@@ -503,7 +511,7 @@ static void report_msg(struct report *r)
 	if (r->json)
 		json_knum(o, &first, "body_length", (long long)m->body.len);
 	else
-		sip_buf_printf(o, "body:          %zu bytes\n", m->body.len);
+		sip_buf_printf(o, "body:           %zu bytes\n", m->body.len);
 
 	/* Every header line, known or not, so nothing is hidden. */
 	if (r->json) {
@@ -523,7 +531,7 @@ static void report_msg(struct report *r)
 		} else if (h->id == SIP_HDR_OTHER) {
 			nunknown++;
 		} else if (!summarised((enum sip_hdr_id)h->id)) {
-			sip_buf_printf(o, "%-15s", "");
+			sip_buf_printf(o, "%-16s", "");
 			sip_buf_printf(o, "%s: ", sip_hdr_name((enum sip_hdr_id)h->id));
 			text_str(o, h->value);
 			sip_buf_append_cstr(o, "\n");
@@ -537,7 +545,7 @@ static void report_msg(struct report *r)
 			const struct sip_hdr *h = &m->hdrs[i];
 			if (h->id != SIP_HDR_OTHER)
 				continue;
-			sip_buf_printf(o, "%-15s", "");
+			sip_buf_printf(o, "%-16s", "");
 			text_str(o, h->name);
 			sip_buf_append_cstr(o, ": ");
 			text_str(o, h->value);
@@ -575,8 +583,19 @@ static int report_error(struct sip_str in, bool json, unsigned status, const cha
 	struct sip_str text;
 	unsigned line;
 	size_t col;
+	bool at_end;
 
 	locate(in, offset, &line, &col, &text);
+	/* An offset right after the blank line (a missing header is found there)
+	 * is shown on the blank line: the fault is in the headers, not the body. */
+	at_end = offset >= 2 && offset <= in.len && in.p[offset - 1] == '\n' &&
+		 (in.p[offset - 2] == '\n' || (offset >= 3 && in.p[offset - 2] == '\r' &&
+						in.p[offset - 3] == '\n'));
+	if (at_end) {
+		line--;
+		col = 1;
+		text = (struct sip_str){ "", 0 };
+	}
 	if (json) {
 		bool f = false;
 		sip_buf_append_cstr(&o, "{\"valid\":false");
@@ -591,8 +610,12 @@ static int report_error(struct sip_str in, bool json, unsigned status, const cha
 		fwrite(o.p, 1, o.len, stdout);
 	} else {
 		sip_buf_printf(&o, "invalid: %u %s\n", status, reason);
-		sip_buf_printf(&o, "line %u, column %zu (byte %zu%s):\n", line, col, offset,
-			       converted ? ", LF line ends read as CRLF" : "");
+		if (at_end)
+			sip_buf_printf(&o, "line %u, the end of the headers (byte %zu%s):\n", line,
+				       offset, converted ? ", LF line ends read as CRLF" : "");
+		else
+			sip_buf_printf(&o, "line %u, column %zu (byte %zu%s):\n", line, col, offset,
+				       converted ? ", LF line ends read as CRLF" : "");
 		sip_buf_append_cstr(&o, "  ");
 		text_str(&o, text);
 		sip_buf_append_cstr(&o, "\n  ");
@@ -686,7 +709,7 @@ int cmd_parse(int argc, char **argv)
 		sip_buf_free(&reason);
 	} else {
 		if (!json && converted)
-			sip_buf_append_cstr(&r.out, "note:          LF line ends read as CRLF\n");
+			sip_buf_append_cstr(&r.out, "note:           LF line ends read as CRLF\n");
 		fwrite(r.out.p, 1, r.out.len, stdout);
 		rc = CLI_OK;
 	}
