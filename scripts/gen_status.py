@@ -11,6 +11,7 @@ problem stops the generator with a message naming the file and the field. The
 output is deterministic (sorted codes, locales in name order with en first), so
 `make check-gen` can compare it with the committed file.
 """
+import argparse
 import json
 import os
 import re
@@ -96,8 +97,8 @@ def facts(where, e):
     return bits, PROXY_ROLES.index(e["proxy"])
 
 
-def load_canonical():
-    path = os.path.join(DATA, "codes.json")
+def load_canonical(data):
+    path = os.path.join(data, "codes.json")
     with open(path, encoding="utf-8") as f:
         d = json.load(f)
     exact_keys("codes.json", d, {"classes", "codes"})
@@ -169,9 +170,9 @@ def load_locale(path, codes):
     return d
 
 
-def load_locales(codes):
-    files = sorted(f for f in os.listdir(DATA) if f.endswith(".json") and f != "codes.json")
-    locs = {f[:-5]: load_locale(os.path.join(DATA, f), codes) for f in files}
+def load_locales(data, codes):
+    files = sorted(f for f in os.listdir(data) if f.endswith(".json") and f != "codes.json")
+    locs = {f[:-5]: load_locale(os.path.join(data, f), codes) for f in files}
     if "en" not in locs:
         fail("data/status", "the default locale en.json is missing")
     # A code's own proxy note must exist in every locale or in none.
@@ -276,23 +277,26 @@ def generate(classes, codes, locales):
 
 
 def main():
+    ap = argparse.ArgumentParser(description="Generate the SIP response-code table.")
+    ap.add_argument("--data", default=DATA, help="data directory (default: data/status)")
+    ap.add_argument("--out", default=OUT, help="output file (default: src/msg/status_table.c)")
+    args = ap.parse_args()
     try:
-        classes, codes = load_canonical()
-        locales = load_locales(codes)
-    except (DataError, ValueError, KeyError, OSError) as e:
+        classes, codes = load_canonical(args.data)
+        locales = load_locales(args.data, codes)
+    except (DataError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
         # json.JSONDecodeError is a ValueError and names the line and column.
-        print(f"gen_status.py: invalid data in {DATA}: {e}", file=sys.stderr)
+        print(f"gen_status.py: invalid data in {args.data}: {e}", file=sys.stderr)
         return 1
     out = generate(classes, codes, locales)
     old = None
-    if os.path.exists(OUT):
-        with open(OUT, encoding="utf-8") as f:
+    if os.path.exists(args.out):
+        with open(args.out, encoding="utf-8") as f:
             old = f.read()
     if out != old:
-        with open(OUT, "w", encoding="utf-8") as f:
+        with open(args.out, "w", encoding="utf-8") as f:
             f.write(out)
-    print(f"gen_status.py: {len(codes)} codes, locales {', '.join(k for k, _ in locales)} -> "
-          f"{os.path.relpath(OUT, ROOT)}")
+    print(f"gen_status.py: {len(codes)} codes, locales {', '.join(k for k, _ in locales)} -> {os.path.relpath(args.out)}")
     return 0
 
 

@@ -141,6 +141,8 @@ size_t cli_wrap_next(const char **p, int width, int *cols, const char **line)
 	size_t end = 0, best = 0;
 	int c = 0, best_cols = 0;
 
+	if (width < 1)
+		width = 1; /* always make progress */
 	while (*s == ' ')
 		s++;
 	*line = s;
@@ -185,6 +187,12 @@ void cli_wrap(FILE *f, const char *text, int indent, int first_col)
 	bool first = true;
 	int cols;
 	size_t n;
+
+	/* A label too long to leave room on its line: start the text below it. */
+	if (first_col > CLI_TEXT_WIDTH / 2) {
+		fputc('\n', f);
+		first_col = 0;
+	}
 
 	while ((n = cli_wrap_next(&p, CLI_TEXT_WIDTH - (first && first_col > indent ? first_col : indent),
 				  &cols, &line)) > 0) {

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "siphon/status.h"
+
 #define RUN_SECONDS 20
 #define OUT_MAX (256 * 1024)
 
@@ -143,22 +145,11 @@ static void test_explain_204(void **state)
 	assert_has(r->out, "notifier");
 }
 
-static void test_explain_lines_fit(void **state)
+/* Every line at most 78 columns (code points) and without trailing blanks. */
+static void assert_fits(const char *out)
 {
-	struct run *r = run(SIPHON("explain", "401", "423", "489", "603"));
-	const char *p;
+	const char *p = out;
 
-	(void)state;
-	assert_ok(r);
-	assert_has(r->out, "401 Unauthorized");
-	assert_has(r->out, "WWW-Authenticate");
-	assert_has(r->out, "423 Interval Too Brief");
-	assert_has(r->out, "Min-Expires");
-	assert_has(r->out, "489 Bad Event");
-	assert_has(r->out, "Allow-Events");
-	assert_has(r->out, "603 Decline");
-	/* Wrapped for a terminal: no line longer than 78 columns. */
-	p = r->out;
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -168,8 +159,57 @@ static void test_explain_lines_fit(void **state)
 			cols += ((unsigned char)p[i] & 0xC0) != 0x80;
 		if (cols > 78)
 			fail_msg("line of %d columns: %.*s", cols, (int)len, p);
+		if (len > 0 && p[len - 1] == ' ')
+			fail_msg("trailing blank: %.*s", (int)len, p);
 		p += len + (nl ? 1 : 0);
 	}
+}
+
+static void test_explain_lines_fit(void **state)
+{
+	static char codes[SIP_STATUS_MAX + 1][4];
+	char *argv[SIP_STATUS_MAX + 8];
+	int n = 0;
+	struct run *r;
+
+	(void)state;
+	argv[n++] = SIPHON_BIN;
+	argv[n++] = "explain";
+	/* Every registered code, plus unregistered ones of each class. */
+	for (int c = SIP_STATUS_MIN; c <= SIP_STATUS_MAX; c++) {
+		if (!sip_status_registered(c) && c % 100 != 99)
+			continue;
+		snprintf(codes[c], sizeof(codes[c]), "%d", c);
+		argv[n++] = codes[c];
+	}
+	argv[n++] = "--lang";
+	argv[n++] = "en";
+	argv[n] = NULL;
+	r = run(argv);
+	assert_ok(r);
+	assert_has(r->out, "401 Unauthorized");
+	assert_has(r->out, "WWW-Authenticate");
+	assert_has(r->out, "423 Interval Too Brief");
+	assert_has(r->out, "Min-Expires");
+	assert_has(r->out, "489 Bad Event");
+	assert_has(r->out, "Allow-Events");
+	assert_has(r->out, "607 Unwanted");
+	assert_has(r->out, "608 Rejected");
+	assert_has(r->out, "599 Server Error");
+	assert_fits(r->out);
+
+	argv[n - 1] = "vi";
+	r = run(argv);
+	assert_ok(r);
+	assert_has(r->out, "Mô tả");
+	assert_fits(r->out);
+
+	r = run(SIPHON("compare", "204", "603", "--lang", "vi"));
+	assert_ok(r);
+	assert_fits(r->out);
+	r = run(SIPHON("compare", "499", "150"));
+	assert_ok(r);
+	assert_fits(r->out);
 }
 
 static void test_compare_204_603(void **state)
