@@ -11,6 +11,7 @@
  *              (sip_txn_respond), the ACK (matched: Confirmed); client: the 200
  *              response (matched: Completed)
  *   terminate: the clock jumps 40 s; Timers I and K fire and free everything
+ * Built by bench/CMakeLists.txt (every bench/<name>.c) as build/bench/bench_txn.
  * Times are process CPU time (user + system, CLOCK_PROCESS_CPUTIME_ID).
  * Memory per live transaction: mallinfo2() in-use bytes (uordblks + hblkhd) after
  * creation minus before, divided by the live count. It includes the parsed request

@@ -338,41 +338,50 @@ static int check_other(const char *p, const char *end)
 	return p == end ? 0 : SIP_EPARSE;
 }
 
-int sip_uri_parse(struct sip_uri *out, struct sip_str s)
+/* For parsers that embed a URI in a struct they already zeroed (name-addr): u
+ * must be zeroed; on failure it holds partial results the caller discards. */
+int sip_scan_uri(struct sip_uri *u, struct sip_str s)
 {
-	struct sip_uri u;
 	SCAN_NONNULL(s);
 	const char *p = s.p, *end = s.p + s.len, *q;
 	int err;
 
-	memset(&u, 0, sizeof u);
-	u.raw = s;
+	u->raw = s;
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 	if (p == end || !scan_is(*p, SC_ALPHA))
 		return SIP_EPARSE;
 	q = scan_class(p + 1, end, SC_SCHEME);
 	if (q == end || *q != ':')
 		return SIP_EPARSE;
-	u.scheme_str = (struct sip_str){ p, (size_t)(q - p) };
-	if (SCAN_NAME_IS(u.scheme_str, "sip"))
-		u.scheme = SIP_URI_SIP;
-	else if (SCAN_NAME_IS(u.scheme_str, "sips"))
-		u.scheme = SIP_URI_SIPS;
-	else if (SCAN_NAME_IS(u.scheme_str, "tel"))
-		u.scheme = SIP_URI_TEL;
+	u->scheme_str = (struct sip_str){ p, (size_t)(q - p) };
+	if (SCAN_NAME_IS(u->scheme_str, "sip"))
+		u->scheme = SIP_URI_SIP;
+	else if (SCAN_NAME_IS(u->scheme_str, "sips"))
+		u->scheme = SIP_URI_SIPS;
+	else if (SCAN_NAME_IS(u->scheme_str, "tel"))
+		u->scheme = SIP_URI_TEL;
 	p = q + 1;
-	switch (u.scheme) {
+	switch (u->scheme) {
 	case SIP_URI_SIP:
 	case SIP_URI_SIPS:
-		err = parse_sip(&u, p, end);
+		err = parse_sip(u, p, end);
 		break;
 	case SIP_URI_TEL:
-		err = parse_tel(&u, p, end);
+		err = parse_tel(u, p, end);
 		break;
 	default:
 		err = check_other(p, end);
 		break;
 	}
+	return err;
+}
+
+int sip_uri_parse(struct sip_uri *out, struct sip_str s)
+{
+	struct sip_uri u;
+
+	memset(&u, 0, sizeof u);
+	int err = sip_scan_uri(&u, s);
 	if (err)
 		return err;
 	*out = u;
