@@ -8,17 +8,17 @@
 #     peer keeps the connection open until SIPp's scenario is over (--linger-ms).
 source "$(dirname "$0")/txn_lib.sh"
 
-peer_start lostack tcp --run-ms 5000
+peer_start lostack tcp --run-ms 30000
 sipp_uac lostack txn_uac_lost_ack.xml tcp "$PEER_PORT"
-peer_wait
+peer_stop
 expect_count lostack "request INVITE" 1
 expect_count lostack "send 486" 1
 expect_count lostack "recv ACK" 1
 expect_count lostack "terminated I" 1
 
-peer_start dup tcp --answer-delay 1000 --run-ms 2500
+peer_start dup tcp --answer-delay 1000 --run-ms 30000
 sipp_uac dup txn_uac_dup_invite.xml tcp "$PEER_PORT"
-peer_wait
+peer_stop
 expect_count dup "recv INVITE" 2
 expect_count dup "request INVITE" 1
 expect_count dup "send 100" 1

@@ -12,9 +12,9 @@
 source "$(dirname "$0")/txn_lib.sh"
 
 # 1. Lost ACK.
-peer_start lostack udp --run-ms 5000
+peer_start lostack udp --run-ms 30000
 sipp_uac lostack txn_uac_lost_ack.xml udp "$PEER_PORT"
-peer_wait
+peer_stop
 expect_count lostack "request INVITE" 1
 expect_count lostack "send 486" 3
 expect_count lostack "recv ACK" 1
@@ -22,9 +22,9 @@ expect_none_after lostack "recv ACK" "send 486"
 grep -q "486 <----------         1         2" lostack.sipp.out || fail "lostack: SIPp did not count 2 retransmitted 486"
 
 # 2. Duplicate INVITE.
-peer_start dup udp --answer-delay 1000 --run-ms 2500
+peer_start dup udp --answer-delay 1000 --run-ms 30000
 sipp_uac dup txn_uac_dup_invite.xml udp "$PEER_PORT"
-peer_wait
+peer_stop
 expect_count dup "recv INVITE" 2
 expect_count dup "request INVITE" 1
 expect_count dup "send 100" 1

@@ -52,7 +52,9 @@ peer_start() {
 	fail "$name: txn_peer did not report its port"
 }
 
-peer_wait() {
+# After SIPp is done: end the UAS peer (SIGTERM) and check it exits cleanly.
+peer_stop() {
+	kill -TERM "$PEER_PID" 2>/dev/null || true
 	wait "$PEER_PID" || fail "txn_peer exited with an error"
 }
 

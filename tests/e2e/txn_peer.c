@@ -11,6 +11,7 @@
  * and exits once that client transaction has terminated (after --linger-ms, 300 by
  * default, so a TCP peer is not cut off in the middle of its scenario); a timeout (Timer B or F)
  * is the 408 the TU makes of it (RFC 3261 8.1.3.1).
+ * SIGTERM or --run-ms (30 s by default) ends it cleanly (exit status 0).
  * It prints one line per event on stdout, which the test scripts count:
  *   listen PROTO PORT | recv WHAT | send WHAT | request METHOD | stray WHAT |
  *   ack | response STATUS | timeout TIMER | result STATUS | terminated TIMER |
@@ -35,6 +36,7 @@ struct peer {
 	uv_timer_t answer_timer;  /* --answer-delay */
 	uv_timer_t retx_timer;    /* the TU's 2xx retransmission */
 	uv_timer_t exit_timer;    /* UAC: linger after the transaction ends */
+	uv_signal_t sigterm;      /* the test script ends a UAS run with SIGTERM */
 	struct sip_net *net;
 	struct sip_timers ts;
 	struct sip_txn_layer *l;
@@ -309,6 +311,14 @@ static void shutdown_peer(struct peer *p)
 	uv_close((uv_handle_t *)&p->answer_timer, NULL);
 	uv_close((uv_handle_t *)&p->retx_timer, NULL);
 	uv_close((uv_handle_t *)&p->exit_timer, NULL);
+	uv_signal_stop(&p->sigterm);
+	uv_close((uv_handle_t *)&p->sigterm, NULL);
+}
+
+static void sigterm_cb(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	shutdown_peer(h->data);
 }
 
 static void run_timer_cb(uv_timer_t *h)
@@ -493,6 +503,9 @@ int main(int argc, char **argv)
 	uv_timer_init(&p->loop, &p->exit_timer);
 	p->run_timer.data = p->answer_timer.data = p->retx_timer.data = p->exit_timer.data = p;
 	uv_timer_start(&p->run_timer, run_timer_cb, run_ms, 0);
+	uv_signal_init(&p->loop, &p->sigterm);
+	p->sigterm.data = p;
+	uv_signal_start(&p->sigterm, sigterm_cb, SIGTERM);
 	if (uac) {
 		err = start_uac(p, uac, to);
 		if (err) {
