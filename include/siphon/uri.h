@@ -60,7 +60,8 @@ bool sip_uri_eq(const struct sip_uri *a, const struct sip_uri *b);
 int sip_param_find(struct sip_str params, const char *name, struct sip_str *value);
 
 /* Unescape %HH sequences of s into dst (at most dstsz-1 bytes, NUL-terminated).
- * Returns the length written, or SIP_EPARSE for a bad escape. */
+ * Returns the length written, SIP_EPARSE for a bad escape, or SIP_ETOOBIG when
+ * the result does not fit (dst is written only on success). */
 int sip_unescape(char *dst, size_t dstsz, struct sip_str s);
 
 #endif

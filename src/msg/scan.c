@@ -1,0 +1,319 @@
+/* Shared scanning pieces of the header-value and URI parsers (see scan.h). */
+#include <string.h>
+
+#include "siphon/err.h"
+#include "scan.h"
+
+/* The class table is computed by the compiler from the RFC 3261 25.1 sets below,
+ * so there is no generator to keep in sync and no hand-typed hex to get wrong. */
+#define IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define IS_ALNUM(c) (IS_ALPHA(c) || IS_DIGIT(c))
+#define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define IS_MARK(c) ((c) == '-' || (c) == '_' || (c) == '.' || (c) == '!' || (c) == '~' || \
+		    (c) == '*' || (c) == '\'' || (c) == '(' || (c) == ')')
+#define IS_UNRES(c) (IS_ALNUM(c) || IS_MARK(c))
+#define IS_TOKEN(c) (IS_ALNUM(c) || (c) == '-' || (c) == '.' || (c) == '!' || (c) == '%' || \
+		     (c) == '*' || (c) == '_' || (c) == '+' || (c) == '`' || (c) == '\'' || (c) == '~')
+#define IS_RESERVED(c) ((c) == ';' || (c) == '/' || (c) == '?' || (c) == ':' || (c) == '@' || \
+			(c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',')
+#define IS_USER(c) (IS_UNRES(c) || (c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || \
+		    (c) == ',' || (c) == ';' || (c) == '?' || (c) == '/')
+#define IS_PASS(c) (IS_UNRES(c) || (c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || \
+		    (c) == ',')
+#define IS_PARAM(c) (IS_UNRES(c) || (c) == '[' || (c) == ']' || (c) == '/' || (c) == ':' || \
+		     (c) == '&' || (c) == '+' || (c) == '$')
+#define IS_HNV(c) (IS_UNRES(c) || (c) == '[' || (c) == ']' || (c) == '/' || (c) == '?' || \
+		   (c) == ':' || (c) == '+' || (c) == '$')
+#define IS_QDTEXT(c) ((c) == 0x21 || ((c) >= 0x23 && (c) <= 0x5b) || \
+		      ((c) >= 0x5d && (c) <= 0x7e) || (c) >= 0x80)
+#define IS_WORD(c) (IS_TOKEN(c) || (c) == '(' || (c) == ')' || (c) == '<' || (c) == '>' || \
+		    (c) == ':' || (c) == '\\' || (c) == '"' || (c) == '/' || (c) == '[' || \
+		    (c) == ']' || (c) == '?' || (c) == '{' || (c) == '}')
+
+#define CC(c) (uint16_t)( \
+	(IS_TOKEN(c) ? SC_TOKEN : 0) | (IS_UNRES(c) ? SC_UNRES : 0) | \
+	(IS_USER(c) ? SC_USER : 0) | (IS_PASS(c) ? SC_PASS : 0) | \
+	(IS_PARAM(c) ? SC_PARAM : 0) | (IS_HNV(c) ? SC_HNV : 0) | \
+	(IS_HEX(c) ? SC_HEX : 0) | (IS_DIGIT(c) ? SC_DIGIT : 0) | \
+	(IS_ALPHA(c) ? SC_ALPHA : 0) | \
+	(IS_ALNUM(c) || (c) == '-' || (c) == '.' ? SC_HOST : 0) | \
+	((c) == ' ' || (c) == '\t' ? SC_WSP : 0) | \
+	(IS_RESERVED(c) || IS_UNRES(c) ? SC_URIC : 0) | \
+	(IS_QDTEXT(c) ? SC_QDTEXT : 0) | \
+	(IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.' ? SC_SCHEME : 0) | \
+	(IS_TOKEN(c) || (c) == ':' || (c) == '[' || (c) == ']' ? SC_GENVAL : 0) | \
+	(IS_WORD(c) ? SC_WORD : 0))
+#define C4(n) CC(n), CC((n) + 1), CC((n) + 2), CC((n) + 3)
+#define C16(n) C4(n), C4((n) + 4), C4((n) + 8), C4((n) + 12)
+#define C64(n) C16(n), C16((n) + 16), C16((n) + 32), C16((n) + 48)
+
+const uint16_t sip_scan_cc[256] = { C64(0), C64(64), C64(128), C64(192) };
+
+const char *sip_scan_quoted(const char *p, const char *end, struct sip_str *inner)
+{
+	const char *q = p + 1;
+
+	while (q < end) {
+		unsigned char c = (unsigned char)*q;
+		if (sip_scan_cc[c] & (SC_QDTEXT | SC_WSP)) {
+			q++;
+		} else if (c == '"') {
+			inner->p = p + 1;
+			inner->len = (size_t)(q - p - 1);
+			return q + 1;
+		} else if (c == '\\') {
+			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) */
+			if (q + 1 == end)
+				return NULL;
+			c = (unsigned char)q[1];
+			if (c == '\n' || c == '\r' || c > 0x7f)
+				return NULL;
+			q += 2;
+		} else {
+			const char *r = scan_lws(q, end);
+			if (r == q)
+				return NULL; /* a control character or a lone CR/LF */
+			q = r;
+		}
+	}
+	return NULL;
+}
+
+const char *sip_scan_uint(const char *p, const char *end, uint32_t max, uint32_t *v)
+{
+	const char *s = p;
+	uint32_t n = 0;
+
+	while (p < end && (unsigned)(*p - '0') < 10u) {
+		unsigned d = (unsigned)(*p - '0');
+		if (n > (max - d) / 10)
+			return NULL;
+		n = n * 10 + d;
+		p++;
+	}
+	if (p == s)
+		return NULL;
+	*v = n;
+	return p;
+}
+
+const char *sip_scan_delta(const char *p, const char *end, uint32_t *v)
+{
+	const char *s = p;
+	uint64_t n = 0;
+
+	while (p < end && (unsigned)(*p - '0') < 10u) {
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > UINT32_MAX)
+			n = (uint64_t)UINT32_MAX + 1; /* saturate, keep scanning digits */
+		p++;
+	}
+	if (p == s)
+		return NULL;
+	*v = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	return p;
+}
+
+bool sip_scan_ipv4(const char *p, const char *e, uint8_t out[4])
+{
+	uint8_t a[4];
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0, nd = 0;
+		if (i) {
+			if (p == e || *p != '.')
+				return false;
+			p++;
+		}
+		while (p < e && (unsigned)(*p - '0') < 10u && nd < 3) {
+			v = v * 10 + (unsigned)(*p - '0');
+			p++;
+			nd++;
+		}
+		if (nd == 0 || v > 255)
+			return false;
+		a[i] = (uint8_t)v;
+	}
+	if (p != e)
+		return false;
+	if (out)
+		memcpy(out, a, 4);
+	return true;
+}
+
+bool sip_scan_ipv6(const char *p, const char *e, uint8_t out[16])
+{
+	uint16_t g[8];
+	int n = 0, dbl = -1;
+
+	if (e - p >= 2 && p[0] == ':' && p[1] == ':') {
+		dbl = 0;
+		p += 2;
+		if (p < e && *p == ':' && memchr(p, '.', (size_t)(e - p)))
+			p++; /* RFC 5118 4.10: tolerate ":::" before an IPv4 tail */
+	}
+	while (p < e) {
+		const char *s = p;
+		unsigned v = 0;
+		while (p < e && scan_is(*p, SC_HEX) && p - s < 4) {
+			v = v << 4 | scan_hexval(*p);
+			p++;
+		}
+		if (p < e && *p == '.') {
+			/* ls32 as a dotted IPv4 address: the rest must be exactly that. */
+			uint8_t v4[4];
+			if (n > 6 || !sip_scan_ipv4(s, e, v4))
+				return false;
+			g[n++] = (uint16_t)(v4[0] << 8 | v4[1]);
+			g[n++] = (uint16_t)(v4[2] << 8 | v4[3]);
+			p = e;
+			break;
+		}
+		if (p == s || n == 8)
+			return false;
+		g[n++] = (uint16_t)v;
+		if (p == e)
+			break;
+		if (*p != ':')
+			return false;
+		p++;
+		if (p < e && *p == ':') {
+			if (dbl >= 0)
+				return false;
+			dbl = n;
+			p++;
+			if (p < e && *p == ':' && memchr(p, '.', (size_t)(e - p)))
+				p++; /* RFC 5118 4.10 */
+		} else if (p == e) {
+			return false; /* trailing single colon */
+		}
+	}
+	if (dbl < 0 ? n != 8 : n > 7)
+		return false;
+	if (out) {
+		int zeros = 8 - n, k = 0;
+		for (int i = 0; i < n; i++) {
+			if (i == dbl)
+				for (int z = 0; z < zeros; z++, k++)
+					out[2 * k] = out[2 * k + 1] = 0;
+			out[2 * k] = (uint8_t)(g[i] >> 8);
+			out[2 * k + 1] = (uint8_t)g[i];
+			k++;
+		}
+		if (dbl == n)
+			for (int z = 0; z < zeros; z++, k++)
+				out[2 * k] = out[2 * k + 1] = 0;
+	}
+	return true;
+}
+
+enum sip_host_type sip_scan_hostname(const char *p, const char *e)
+{
+	/* hostname = *( domainlabel "." ) toplabel [ "." ]
+	 * domainlabel = alphanum / alphanum *( alphanum / "-" ) alphanum
+	 * toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum
+	 * IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT */
+	const char *label = p;
+	bool alldigits = true;
+	int nlabels = 0;
+	char first = 0, last = 0;
+
+	if (p == e)
+		return SIP_HOST_NONE;
+	for (const char *q = p;; q++) {
+		if (q == e || *q == '.') {
+			if (q == label) {
+				/* Empty label: only a single trailing dot is allowed. */
+				if (q != e || nlabels == 0 || last == '.')
+					return SIP_HOST_NONE;
+				break;
+			}
+			if (first == '-' || q[-1] == '-')
+				return SIP_HOST_NONE;
+			nlabels++;
+			if (q == e)
+				break;
+			label = q + 1;
+			last = '.';
+			if (label == e)
+				break;
+			continue;
+		}
+		if (!scan_is(*q, SC_HOST))
+			return SIP_HOST_NONE;
+		if (q == label)
+			first = *q;
+		last = *q;
+		if (!scan_is(*q, SC_DIGIT))
+			alldigits = false;
+	}
+	if (alldigits)
+		return sip_scan_ipv4(p, e, NULL) ? SIP_HOST_IPV4 : SIP_HOST_NONE;
+	/* The toplabel (the last label) must begin with a letter. */
+	return scan_is(first, SC_ALPHA) ? SIP_HOST_NAME : SIP_HOST_NONE;
+}
+
+const char *sip_scan_host(const char *p, const char *end, enum sip_host_type *type)
+{
+	if (p < end && *p == '[') {
+		const char *q = memchr(p, ']', (size_t)(end - p));
+		if (!q || !sip_scan_ipv6(p + 1, q, NULL))
+			return NULL;
+		*type = SIP_HOST_IPV6;
+		return q + 1;
+	}
+	const char *q = scan_class(p, end, SC_HOST);
+	enum sip_host_type t = sip_scan_hostname(p, q);
+	if (t == SIP_HOST_NONE)
+		return NULL;
+	*type = t;
+	return q;
+}
+
+const char *sip_scan_param(const char *p, const char *end, struct scan_param *prm)
+{
+	const char *s;
+
+	p = scan_lws(p + 1, end); /* past ';' */
+	s = p;
+	p = scan_class(p, end, SC_TOKEN);
+	if (p == s)
+		return NULL;
+	prm->name.p = s;
+	prm->name.len = (size_t)(p - s);
+	prm->value = SIP_STR_NULL;
+	prm->kind = SCAN_PV_NONE;
+	/* Only look past LWS for '=': otherwise the LWS belongs to what follows. */
+	const char *q = scan_lws(p, end);
+	if (q == end || *q != '=')
+		return p;
+	p = scan_lws(q + 1, end);
+	if (p < end && *p == '"') {
+		p = sip_scan_quoted(p, end, &prm->value);
+		if (!p)
+			return NULL;
+		prm->kind = SCAN_PV_QUOTED;
+		return p;
+	}
+	s = p;
+	unsigned all = SC_TOKEN;
+	while (p < end && scan_is(*p, SC_GENVAL)) {
+		all &= sip_scan_cc[(unsigned char)*p];
+		p++;
+	}
+	if (p == s)
+		return NULL;
+	prm->value.p = s;
+	prm->value.len = (size_t)(p - s);
+	prm->kind = (all & SC_TOKEN) ? SCAN_PV_TOKEN : SCAN_PV_HOSTISH;
+	return p;
+}
+
+bool sip_scan_genvalue_ok(const struct scan_param *prm)
+{
+	if (prm->kind != SCAN_PV_HOSTISH)
+		return true;
+	const char *p = prm->value.p, *e = p + prm->value.len;
+	return e - p >= 2 && p[0] == '[' && e[-1] == ']' && sip_scan_ipv6(p + 1, e - 1, NULL);
+}
