@@ -55,7 +55,8 @@
  *    rec->mem, that the matching *_clear() releases.
  * Strings are stored byte for byte: keys are compared exactly, so callers pass
  * canonical AORs (sip_store_aor_canon). Times are absolute wall-clock seconds since
- * the Unix epoch (time(NULL)), so they mean the same after a restart.
+ * the Unix epoch (time(NULL)), so they mean the same after a restart. An updated_at
+ * of 0 in a written record means "the commit time".
  *
  * ERRORS. Functions return 0 or a negative code (siphon/err.h): SIP_ENOTFOUND for a
  * missing record, -EINVAL for a bad argument, -ENOMEM, -EIO for a backend failure. A
@@ -84,14 +85,16 @@ struct sip_store_user {
 	struct sip_str ha1_sha256; /* 64 hex digits: SHA-256(user:realm:password), RFC 7616 */
 	bool dnd;                  /* do-not-disturb: INVITE answered 603 Decline */
 	uint16_t decline_code;     /* answer to blocked callers: 603 (default) or 607 (RFC 8197) */
-	int64_t updated_at;        /* set by the store on every write */
+	int64_t updated_at;        /* last write (0 when writing: the commit time) */
 	void *mem;                 /* owner of the slices when filled by sip_store_user_get */
 };
 
 /* One entry of a user's block list (callers and watchers, RFC 8197 / RFC 6665). */
 struct sip_store_block {
 	struct sip_str aor;    /* the user who blocks */
-	struct sip_str uri;    /* the blocked caller/watcher URI, as given */
+	struct sip_str uri;    /* the blocked caller/watcher URI: canonical (sip_store_aor_canon)
+				* for a sip/sips user@host URI, so the proxy and the notifier
+				* look up the canonical From URI; other schemes as given */
 	uint16_t code;         /* 603 or 607 for this entry; 0: use the user's decline_code */
 };
 
@@ -113,7 +116,7 @@ struct sip_store_binding {
 	struct sip_str local;      /* local address "ip:port" it arrived on */
 	uint64_t flow_id;          /* the connection it came on (0: none; meaningless after restart) */
 	struct sip_str user_agent;
-	int64_t updated_at;        /* set by the caller (wall clock of the REGISTER) */
+	int64_t updated_at;        /* wall clock of the REGISTER (0: the commit time) */
 };
 
 enum sip_store_sub_state {
