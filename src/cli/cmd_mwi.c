@@ -83,8 +83,10 @@ int cmd_mwi(int argc, char **argv)
 		return cli_usage("mwi");
 	}
 	rc = cli_store_aor(&aorbuf, NULL, NULL, "mwi", pos[1], domain);
-	if (rc)
+	if (rc) {
+		rc = cli_usage("mwi");
 		goto out;
+	}
 	m.aor = sip_buf_str(&aorbuf);
 	rc = cli_store_open(&st, "mwi", db);
 	if (rc)

@@ -310,7 +310,7 @@ static int user_add(const struct user_opts *o, struct sip_store *st, struct sip_
 	}
 	if (!pw[0]) {
 		fprintf(stderr, "siphon user add: empty password\n");
-		return CLI_USAGE;
+		return CLI_FAIL;
 	}
 	/* Only the HA1s are kept (RFC 7616 3.9.1 / RFC 8760): the password goes no
 	 * further than this stack frame. */
@@ -422,36 +422,48 @@ static int user_list(const struct user_opts *o, struct sip_store *st)
 	return 0;
 }
 
-static int user_set(const struct user_opts *o, struct sip_store *st, struct sip_str aor)
+/* The policy options of `user set`, checked before the database is opened. */
+struct policy {
+	unsigned mask;
+	bool dnd;
+	uint16_t decline_code;
+};
+
+static int parse_policy(const struct user_opts *o, struct policy *p)
 {
-	struct sip_store_batch *b;
-	unsigned mask = 0;
-	bool dnd = false;
-	uint16_t code = 0;
 	int rc;
 
+	memset(p, 0, sizeof(*p));
 	if (o->dnd) {
 		if (strcmp(o->dnd, "on") == 0)
-			dnd = true;
+			p->dnd = true;
 		else if (strcmp(o->dnd, "off") != 0) {
 			fprintf(stderr, "siphon user set: --dnd must be on or off\n");
 			return CLI_USAGE;
 		}
-		mask |= SIP_STORE_POLICY_DND;
+		p->mask |= SIP_STORE_POLICY_DND;
 	}
 	if (o->decline_code) {
-		rc = parse_decline("user set", "--decline-code", o->decline_code, &code);
+		rc = parse_decline("user set", "--decline-code", o->decline_code, &p->decline_code);
 		if (rc)
 			return rc;
-		mask |= SIP_STORE_POLICY_DECLINE_CODE;
+		p->mask |= SIP_STORE_POLICY_DECLINE_CODE;
 	}
-	if (!mask) {
+	if (!p->mask) {
 		fprintf(stderr, "siphon user set: nothing to set (--dnd on|off, --decline-code 603|607)\n");
 		return CLI_USAGE;
 	}
+	return 0;
+}
+
+static int user_set(struct sip_store *st, struct sip_str aor, const struct policy *p)
+{
+	struct sip_store_batch *b;
+	int rc;
+
 	if (sip_store_batch_new(&b) != 0)
 		return CLI_FAIL;
-	if (sip_store_batch_user_policy(b, aor, mask, dnd, code) != 0) {
+	if (sip_store_batch_user_policy(b, aor, p->mask, p->dnd, p->decline_code) != 0) {
 		sip_store_batch_free(b);
 		return CLI_FAIL;
 	}
@@ -459,10 +471,10 @@ static int user_set(const struct user_opts *o, struct sip_store *st, struct sip_
 	if (rc)
 		return rc;
 	printf("%.*s", SIP_STR_ARG(aor));
-	if (mask & SIP_STORE_POLICY_DND)
-		printf(" dnd=%s", dnd ? "on" : "off");
-	if (mask & SIP_STORE_POLICY_DECLINE_CODE)
-		printf(" decline=%u", code);
+	if (p->mask & SIP_STORE_POLICY_DND)
+		printf(" dnd=%s", p->dnd ? "on" : "off");
+	if (p->mask & SIP_STORE_POLICY_DECLINE_CODE)
+		printf(" decline=%u", p->decline_code);
 	printf("\n");
 	return 0;
 }
@@ -483,45 +495,34 @@ static int block_uri(struct sip_buf *out, const char *arg)
 	return sip_buf_append_str(out, in) ? CLI_FAIL : 0;
 }
 
-static int user_block(const struct user_opts *o, struct sip_store *st, struct sip_str aor,
-		      bool add)
+static int user_block(struct sip_store *st, struct sip_str aor, struct sip_str uri,
+		      uint16_t code, bool add)
 {
-	struct sip_buf uri = SIP_BUF_INIT;
-	struct sip_store_block e = { aor, SIP_STR_NULL, 0 };
-	struct sip_store_batch *b = NULL;
+	struct sip_store_block e = { aor, uri, code };
+	struct sip_store_batch *b;
 	int rc;
 
-	if (o->code) {
-		rc = parse_decline("user block", "--code", o->code, &e.code);
-		if (rc)
-			return rc;
-	}
-	rc = block_uri(&uri, o->pos[1]);
-	if (rc)
-		goto out;
-	e.uri = sip_buf_str(&uri);
-	rc = CLI_FAIL;
 	if (sip_store_batch_new(&b) != 0)
-		goto out;
-	if ((add ? sip_store_batch_block_add(b, &e) : sip_store_batch_block_del(b, aor, e.uri)) != 0)
-		goto out;
+		return CLI_FAIL;
+	if ((add ? sip_store_batch_block_add(b, &e) : sip_store_batch_block_del(b, aor, uri)) != 0) {
+		sip_store_batch_free(b);
+		return CLI_FAIL;
+	}
 	rc = cli_store_commit(st, b, add ? "user block" : "user unblock",
 			      add ? "cannot block (unknown user?)" : "cannot unblock (not blocked?)");
-	b = NULL;
 	if (!rc)
 		printf("%.*s %s %.*s\n", SIP_STR_ARG(aor), add ? "blocks" : "no longer blocks",
-		       SIP_STR_ARG(e.uri));
-out:
-	sip_store_batch_free(b);
-	sip_buf_free(&uri);
+		       SIP_STR_ARG(uri));
 	return rc;
 }
 
 int cmd_user(int argc, char **argv)
 {
 	struct user_opts o;
-	struct sip_buf aorbuf = SIP_BUF_INIT;
+	struct sip_buf aorbuf = SIP_BUF_INIT, uribuf = SIP_BUF_INIT;
 	struct sip_str aor = SIP_STR_NULL, user = SIP_STR_NULL, realm = SIP_STR_NULL;
+	struct policy pol = { 0, false, 0 };
+	uint16_t code = 0;
 	struct sip_store *st = NULL;
 	const char *sub;
 	int want, rc;
@@ -561,11 +562,24 @@ int cmd_user(int argc, char **argv)
 			want == 1 ? "" : "s");
 		return cli_usage("user");
 	}
+	/* Every argument is checked before the database is opened (or created). */
 	if (want) {
 		rc = cli_store_aor(&aorbuf, &user, &realm, "user", o.pos[0], o.domain);
 		if (rc)
-			goto out;
+			goto usage;
 		aor = sip_buf_str(&aorbuf);
+	}
+	if (strcmp(sub, "add") == 0 && o.password && !o.password[0]) {
+		fprintf(stderr, "siphon user add: empty password\n");
+		goto usage;
+	}
+	if (strcmp(sub, "set") == 0 && parse_policy(&o, &pol))
+		goto usage;
+	if (want == 2) {
+		if (o.code && parse_decline("user block", "--code", o.code, &code))
+			goto usage;
+		if (block_uri(&uribuf, o.pos[1]))
+			goto usage;
 	}
 	rc = cli_store_open(&st, "user", o.db);
 	if (rc)
@@ -577,11 +591,15 @@ int cmd_user(int argc, char **argv)
 	else if (strcmp(sub, "list") == 0)
 		rc = user_list(&o, st);
 	else if (strcmp(sub, "set") == 0)
-		rc = user_set(&o, st, aor);
+		rc = user_set(st, aor, &pol);
 	else
-		rc = user_block(&o, st, aor, strcmp(sub, "block") == 0);
+		rc = user_block(st, aor, sip_buf_str(&uribuf), code, strcmp(sub, "block") == 0);
 	sip_store_close(st);
+	goto out;
+usage:
+	rc = cli_usage("user");
 out:
 	sip_buf_free(&aorbuf);
+	sip_buf_free(&uribuf);
 	return rc;
 }
