@@ -231,6 +231,68 @@ static int prepare_all(sqlite3 *db, sqlite3_stmt **out, const char *const *sql, 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ checkpoints */
+
+/* The WAL is copied back into the database (a checkpoint, with its fsyncs) by the
+ * checkpointer thread once it holds CKPT_PAGES frames, without blocking the writer
+ * (PASSIVE). Under a steady stream of commits such a checkpoint never quite catches
+ * up, so the WAL could not restart and would grow; past CKPT_FORCE frames the writer
+ * runs one itself between two groups, when nothing else can append, which finishes
+ * the job (mostly done already by the checkpointer) and lets the WAL restart. */
+#define CKPT_PAGES 1000
+#define CKPT_FORCE 8000
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store_sqlite *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_frames = frames;
+	if (frames >= CKPT_PAGES) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_wanted = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+	struct store_sqlite *s = arg;
+
+	for (;;) {
+		int log = 0, done = 0, rc;
+
+		pthread_mutex_lock(&s->ckpt_lock);
+		while (!s->ckpt_wanted && !s->ckpt_stop)
+			pthread_cond_wait(&s->ckpt_cond, &s->ckpt_lock);
+		if (s->ckpt_stop) {
+			pthread_mutex_unlock(&s->ckpt_lock);
+			break;
+		}
+		s->ckpt_wanted = false;
+		pthread_mutex_unlock(&s->ckpt_lock);
+		rc = sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			sip_log_warn("store", "sqlite checkpoint: %s", sqlite3_errmsg(s->cdb));
+	}
+	return NULL;
+}
+
+/* Writer thread, between groups: bound the WAL (see CKPT_FORCE). */
+static void writer_checkpoint(struct store_sqlite *s)
+{
+	int log = 0, done = 0;
+
+	if (s->wal_frames < CKPT_FORCE)
+		return;
+	if (sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+	    SQLITE_OK)
+		s->wal_frames = 0;
+}
+
 /* ------------------------------------------------------------------ writer thread */
 
 static void *writer_main(void *arg)
@@ -274,6 +336,7 @@ static void *writer_main(void *arg)
 		/* Only now, after COMMIT returned, may the owner learn of it. */
 		while (write(s->efd, &one, sizeof(one)) < 0 && errno == EINTR)
 			;
+		writer_checkpoint(s);
 	}
 	return NULL;
 }
@@ -384,10 +447,13 @@ static void destroy(struct store_sqlite *s)
 		sqlite3_finalize(s->r[i]);
 	sqlite3_close(s->rdb);
 	sqlite3_close(s->wdb);
+	sqlite3_close(s->cdb);
 	if (s->efd >= 0)
 		close(s->efd);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->ckpt_cond);
+	pthread_mutex_destroy(&s->ckpt_lock);
 	free(s);
 }
 
@@ -403,7 +469,15 @@ static void sq_close(struct sip_store *st)
 		/* The writer empties its queue before it stops. */
 		pthread_join(s->thread, NULL);
 	}
+	if (s->ckpt_started) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_stop = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+		pthread_join(s->ckpt_thread, NULL);
+	}
 	sq_process(st);
+	/* Closing the last connection checkpoints the WAL and removes it. */
 	destroy(s);
 }
 
@@ -444,6 +518,8 @@ int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *op
 	s->efd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	pthread_mutex_init(&s->ckpt_lock, NULL);
+	pthread_cond_init(&s->ckpt_cond, NULL);
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0) {
 		err = -errno;
@@ -461,6 +537,10 @@ int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *op
 		err = exec(s->wdb, opt->sync_full ? "PRAGMA synchronous = FULL"
 						  : "PRAGMA synchronous = NORMAL");
 	if (!err)
+		err = exec(s->wdb, "PRAGMA wal_autocheckpoint = 0");
+	if (!err) /* a WAL that grew under a burst is truncated back when it restarts */
+		err = exec(s->wdb, "PRAGMA journal_size_limit = 67108864");
+	if (!err)
 		err = migrate(s->wdb, opt->path);
 	if (!err)
 		err = prepare_all(s->wdb, s->w, store_sqlite_wsql, W_COUNT);
@@ -470,8 +550,16 @@ int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *op
 		err = exec(s->rdb, "PRAGMA query_only = 1");
 	if (!err)
 		err = prepare_all(s->rdb, s->r, store_sqlite_rsql, R_COUNT);
+	if (!err)
+		err = open_conn(&s->cdb, opt->path, busy);
 	if (err)
 		goto fail;
+	sqlite3_wal_hook(s->wdb, wal_hook, s);
+	if (pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s) != 0) {
+		err = -EAGAIN;
+		goto fail;
+	}
+	s->ckpt_started = true;
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
 		err = -EAGAIN;
 		goto fail;
@@ -480,6 +568,13 @@ int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *op
 	*stp = &s->base;
 	return 0;
 fail:
+	if (s->ckpt_started) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_stop = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+		pthread_join(s->ckpt_thread, NULL);
+	}
 	destroy(s);
 	return err;
 }

@@ -42,6 +42,16 @@ struct store_sqlite {
 	struct sip_store_batch *q_head, *q_tail;  /* submitted, not yet taken by the writer */
 	struct sip_store_batch *d_head, *d_tail;  /* finished, callbacks not yet run */
 	bool stop;
+	/* Checkpoints: SQLite's automatic one would run on the writer thread and stall
+	 * commits for its fsyncs; a checkpointer thread with its own connection does
+	 * them instead (sqlite.c). */
+	sqlite3 *cdb;                  /* checkpointer connection */
+	pthread_t ckpt_thread;
+	bool ckpt_started;
+	pthread_mutex_t ckpt_lock;     /* guards ckpt_wanted and ckpt_stop */
+	pthread_cond_t ckpt_cond;
+	bool ckpt_wanted, ckpt_stop;
+	int wal_frames;                /* writer only: WAL size after its last commit */
 	int efd;                       /* eventfd: finished batches are waiting */
 	size_t pending;                /* owner only: submitted, callback not yet run */
 	unsigned max_batches;
