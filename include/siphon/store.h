@@ -248,7 +248,8 @@ void sip_store_batch_free(struct sip_store_batch *b);
 size_t sip_store_batch_count(const struct sip_store_batch *b);
 
 /* Each adds one operation, copying the record; 0, -EINVAL (missing key, bad value),
- * -ENOMEM. Semantics when the batch runs:
+ * SIP_ETOOBIG (a string over 16 MiB), -ENOMEM; on error the batch is unchanged.
+ * Semantics when the batch runs:
  *  user_put: insert the user, or on an existing AOR replace username, realm and both
  *    HA1s (the call policy and block list of an existing user are kept);
  *  user_del: remove the user, its block list and its message summary; SIP_ENOTFOUND

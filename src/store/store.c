@@ -174,12 +174,18 @@ static struct sip_store_op *new_op(struct sip_store_batch *b, enum sip_store_op_
 	return op;
 }
 
+/* The largest string a record may hold (a PIDF body is far smaller); SQLite takes
+ * lengths as int, so this also keeps every length well inside its range. */
+#define STORE_MAX_FIELD (16u << 20)
+
 /* Copy the slices f[0..n) into the batch's arena. */
 static int copy_fields(struct sip_store_batch *b, struct sip_str *const *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char *p;
 
+		if (f[i]->len > STORE_MAX_FIELD)
+			return SIP_ETOOBIG;
 		if (!f[i]->len) {
 			*f[i] = (struct sip_str){ "", 0 };
 			continue;

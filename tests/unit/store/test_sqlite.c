@@ -666,6 +666,13 @@ static void test_invalid(void **state)
 	assert_int_equal(sip_store_batch_sub_put(b, &sub), -EINVAL);
 	assert_int_equal(sip_store_batch_pub_del(b, S("e"), S(""), S("t")), -EINVAL);
 	assert_int_equal(sip_store_batch_mwi_del(b, S("")), -EINVAL);
+	{
+		static char huge_body[(16u << 20) + 1];
+		struct sip_store_publication p = { .entity = S("e"), .event = S("presence"),
+						   .etag = S("t"),
+						   .body = { huge_body, sizeof(huge_body) } };
+		assert_int_equal(sip_store_batch_pub_put(b, &p), SIP_ETOOBIG);
+	}
 	assert_int_equal(sip_store_batch_count(b), 0);
 	/* An empty batch is refused (and freed: ASan checks). */
 	assert_int_equal(sip_store_submit(f->st, b, done_cb, NULL), -EINVAL);
