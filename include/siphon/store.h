@@ -223,7 +223,9 @@ void sip_store_close(struct sip_store *st);
 /* ------------------------------------------------------------------ completions */
 
 /* A batch finished: err is 0 once it is committed (durable, see above), or the
- * negative code of its failure (nothing of the batch was applied). Runs on the owner
+ * negative code of its failure, nothing of the batch applied: an operation's own
+ * (SIP_ENOTFOUND...), -EBUSY when another process kept the database locked past
+ * busy_timeout_ms, -EIO when the backend failed. Runs on the owner
  * thread from sip_store_process / sip_store_flush / sip_store_close. */
 typedef void (*sip_store_done_cb)(int err, void *arg);
 

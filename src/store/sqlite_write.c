@@ -17,7 +17,10 @@ static int run(struct store_sqlite *s, sqlite3_stmt *st)
 		sip_log_error("store", "sqlite: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->wdb));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	/* Another process kept the database locked past busy_timeout_ms. */
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : -EIO;
 }
 
 /* Rows changed by the last statement run. */

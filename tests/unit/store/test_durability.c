@@ -426,6 +426,38 @@ static void test_other_writer_lock(void **state)
 	tmpdir_remove(&t);
 }
 
+/* A lock held longer than busy_timeout_ms fails the waiting batches with -EBUSY (their
+ * callbacks say so; nothing of them is applied) and the store keeps working. */
+static void test_lock_timeout(void **state)
+{
+	struct tmpdir t;
+	struct sip_store_options opt = { .busy_timeout_ms = 100 };
+	struct sip_store *st;
+	struct done_rec d1 = { 0, 0 }, d2 = { 0, -1 };
+	sqlite3 *other;
+	int n = 0;
+
+	(void)state;
+	tmpdir_make(&t);
+	opt.path = t.db;
+	assert_int_equal(sip_store_open(&st, &opt), 0);
+	assert_int_equal(sqlite3_open(t.db, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sip_store_submit(st, binding_batch("sip:t@h", "sip:1@h"), done_cb, &d1), 0);
+	assert_int_equal(sip_store_flush(st, 10000), 0);
+	assert_int_equal(d1.calls, 1);
+	assert_int_equal(d1.err, -EBUSY);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(sip_store_submit(st, binding_batch("sip:t@h", "sip:2@h"), done_cb, &d2), 0);
+	assert_int_equal(sip_store_flush(st, 10000), 0);
+	assert_int_equal(d2.err, 0);
+	assert_int_equal(sip_store_binding_each(st, count_binding, &n), 0);
+	assert_int_equal(n, 1);
+	sip_store_close(st);
+	tmpdir_remove(&t);
+}
+
 /* The WAL stays bounded under a steady stream of commits: checkpoints (the
  * checkpointer thread's, then the writer's forced one) let it restart. Without them
  * 30,000 upserts of distinct AORs leave far more than 10,000 frames (40 MB). */
@@ -472,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_kill9_loses_nothing_acknowledged),
 		cmocka_unit_test(test_reads_while_writing),
 		cmocka_unit_test(test_other_writer_lock),
+		cmocka_unit_test(test_lock_timeout),
 		cmocka_unit_test(test_wal_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
