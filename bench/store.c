@@ -1,7 +1,7 @@
 /* bench_store: the store's write throughput with durable completions, and the cost of
  * the hot-path reads.
  *
- *   build/bench/bench_store [-n WRITES] [-w WINDOW] [-r RATE] [-d DIR] [--full]
+ *   build/bench/bench_store [-n WRITES] [-w WINDOW] [-r RATE] [-i COMMIT_INTERVAL_US] [-d DIR] [--full]
  *
  * 1. Saturation: one batch per simulated REGISTER (one binding upsert of a distinct
  *    AOR, realistic field sizes), at most WINDOW batches in flight (the requests whose
@@ -15,6 +15,7 @@
  * The last line is the saturation figure. --full selects synchronous=FULL (an fsync
  * per group commit). The database goes in DIR (default: the current directory, a
  * real disk; /tmp may be tmpfs elsewhere) and is removed after. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,60 @@ struct req {
 	int64_t *lat;    /* where to store the latency */
 	int *done;
 };
+
+/* CPU time of the whole process (every thread: owner, writer, checkpointer). */
+static int64_t cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CPU time of the calling thread (the owner: submits, completions, the bench). */
+static int64_t thread_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CPU time (ns) of this process's threads whose name starts with prefix, from
+ * /proc/self/task/TID/stat (clock-tick resolution: 10 ms). */
+static int64_t threads_ns(const char *prefix)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int64_t total = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	while (d && (e = readdir(d)) != NULL) {
+		char path[300], buf[1024], *p;
+		unsigned long ut = 0, stt = 0;
+		FILE *f;
+		size_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		p = strchr(buf, '(');
+		if (!p || strncmp(p + 1, prefix, strlen(prefix)) != 0)
+			continue;
+		p = strrchr(buf, ')');
+		/* After ") ": state, then fields 4..13, utime is field 14, stime 15. */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&ut, &stt) == 2)
+			total += (int64_t)(ut + stt) * (1000000000 / hz);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
 
 static void req_done(int err, void *arg)
 {
@@ -115,12 +170,12 @@ int main(int argc, char **argv)
 {
 	int n = 200000, window = 4096, rate = 20000, done = 0, users = 10000;
 	const char *dir = ".";
-	bool full = false;
+	bool full = false, reads = true;
 	char path[512];
 	struct sip_store *st;
 	struct sip_store_options opt = { 0 };
 	struct req *reqs;
-	int64_t *lat, t0, t1;
+	int64_t *lat, t0, t1, c0, c1, o0, o1;
 	double saturation;
 
 	for (int i = 1; i < argc; i++) {
@@ -130,12 +185,16 @@ int main(int argc, char **argv)
 			window = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
 			rate = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc)
+			opt.commit_interval_us = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--full") == 0)
 			full = true;
+		else if (strcmp(argv[i], "--no-reads") == 0)
+			reads = false;
 		else {
-			fprintf(stderr, "usage: bench_store [-n WRITES] [-w WINDOW] [-r RATE] [-d DIR] [--full]\n");
+			fprintf(stderr, "usage: bench_store [-n WRITES] [-w WINDOW] [-r RATE] [-i COMMIT_INTERVAL_US] [-d DIR] [--full] [--no-reads]\n");
 			return 2;
 		}
 	}
@@ -157,6 +216,8 @@ int main(int argc, char **argv)
 
 	/* 1. Saturation with a bounded window of requests in flight. */
 	t0 = now_ns();
+	c0 = cpu_ns();
+	o0 = thread_ns();
 	for (int i = 0; i < n;) {
 		while (i < n && (int)sip_store_pending(st) < window) {
 			reqs[i] = (struct req){ now_ns(), &lat[i], &done };
@@ -167,15 +228,21 @@ int main(int argc, char **argv)
 	}
 	sip_store_flush(st, -1);
 	t1 = now_ns();
+	c1 = cpu_ns();
+	o1 = thread_ns();
 	saturation = n / ((t1 - t0) / 1e9);
-	printf("saturation: %d binding writes, window %d, synchronous=%s: %.3f s\n", n, window,
-	       full ? "FULL" : "NORMAL", (t1 - t0) / 1e9);
+	printf("saturation: %d binding writes, window %d, synchronous=%s: %.3f s; CPU per write:"
+	       " %.2f us writer+checkpointer threads, %.2f us owner thread\n", n, window,
+	       full ? "FULL" : "NORMAL", (t1 - t0) / 1e9, ((c1 - c0) - (o1 - o0)) / 1e3 / n,
+	       (o1 - o0) / 1e3 / n);
 	latency("saturation", lat, n);
 
 	/* 2. Paced at `rate` per second for 2 s (upserts of the same AORs: refreshes). */
 	{
 		int total = rate * 2, sent = 0;
-		int64_t start = now_ns(), step = 1000000000LL / rate;
+		int64_t start = now_ns(), step = 1000000000LL / rate, cstart = cpu_ns();
+		int64_t ostart = thread_ns(), cend, oend, wstart = threads_ns("siphon-store-w");
+		int64_t kstart = threads_ns("siphon-store-c");
 
 		done = 0;
 		while (sent < total) {
@@ -190,13 +257,20 @@ int main(int argc, char **argv)
 			drive(st, due - now);
 		}
 		sip_store_flush(st, -1);
-		printf("paced: %d writes/s offered for 2 s, %d completed in %.3f s\n", rate, done,
-		       (now_ns() - start) / 1e9);
+		cend = cpu_ns();
+		oend = thread_ns();
+		printf("paced: by /proc: writer %.2f us/write, checkpointer %.2f us/write\n",
+		       (threads_ns("siphon-store-w") - wstart) / 1e3 / total,
+		       (threads_ns("siphon-store-c") - kstart) / 1e3 / total);
+		printf("paced: %d writes/s offered for 2 s, %d completed in %.3f s; CPU per write:"
+		       " %.2f us writer+checkpointer threads, %.2f us owner thread (with the pacing"
+		       " loop)\n", rate, done, (now_ns() - start) / 1e9,
+		       ((cend - cstart) - (oend - ostart)) / 1e3 / total, (oend - ostart) / 1e3 / total);
 		latency("paced", lat, total);
 	}
 
 	/* 3. Reads: users for auth, bindings for the location lookup. */
-	{
+	if (reads) {
 		struct sip_store_batch *b;
 		char aor[64], md5[33], sha[65];
 		int rounds = 200000, found = 0, nb = 0;

@@ -205,6 +205,9 @@ struct sip_store_options {
 	const char *path;          /* SQLite database file (created when absent) */
 	bool sync_full;            /* fsync every commit (power-loss durable); default off */
 	unsigned max_batches;      /* most batches per transaction; 0: 1024 */
+	int commit_interval_us;    /* least time between two commits under load (batches
+				    * gather meanwhile: less CPU per write, a few ms more
+				    * latency); 0: 5000; <0: none */
 	int busy_timeout_ms;       /* wait for another process's lock (e.g. the CLI); 0: 5000 */
 };
 

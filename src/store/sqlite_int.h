@@ -3,6 +3,7 @@
 #define SIPHON_STORE_SQLITE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "store_int.h"
@@ -52,9 +53,13 @@ struct store_sqlite {
 	pthread_cond_t ckpt_cond;
 	bool ckpt_wanted, ckpt_stop;
 	int wal_frames;                /* writer only: WAL size after its last commit */
+	int ckpt_next;                 /* writer only: WAL size that wakes the checkpointer */
 	int efd;                       /* eventfd: finished batches are waiting */
+	atomic_bool efd_signaled;      /* set by the writer after writing efd */
 	size_t pending;                /* owner only: submitted, callback not yet run */
 	unsigned max_batches;
+	int64_t commit_interval_ns;    /* least time between the starts of two commits */
+	int64_t last_commit_ns;        /* writer only: when the last group started */
 };
 
 extern const char *const store_sqlite_wsql[W_COUNT];

@@ -17,7 +17,7 @@ static sqlite3_stmt *stmt(struct sip_store *st, int i)
 static int done(sqlite3_stmt *st, int rc)
 {
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK)
-		sip_log_error("store", "sqlite read: %s: %s", sqlite3_sql(st),
+		sip_log_error("store", "sqlite read: %.48s...: %s", sqlite3_sql(st),
 			      sqlite3_errmsg(sqlite3_db_handle(st)));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

@@ -14,7 +14,7 @@ static int run(struct store_sqlite *s, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		sip_log_error("store", "sqlite: %s: %s", sqlite3_sql(st), sqlite3_errmsg(s->wdb));
+		sip_log_error("store", "sqlite: %.48s...: %s", sqlite3_sql(st), sqlite3_errmsg(s->wdb));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
@@ -270,16 +270,41 @@ static int apply(struct store_sqlite *s, const struct sip_store_op *op, int64_t 
 	return -EINVAL;
 }
 
-static int run_batch(struct store_sqlite *s, struct sip_store_batch *b, int64_t now)
+/* Can this operation fail for a reason other than the database failing? Only then
+ * does its batch need a savepoint of its own. */
+static bool may_refuse(enum sip_store_op_kind kind)
+{
+	return kind == SIP_STORE_OP_USER_DEL || kind == SIP_STORE_OP_USER_POLICY ||
+	       kind == SIP_STORE_OP_BLOCK_ADD || kind == SIP_STORE_OP_BLOCK_DEL;
+}
+
+/* Apply one batch. A batch that may refuse (SIP_ENOTFOUND...) runs in a savepoint
+ * and is undone alone. The others (bindings, subscriptions, publications: upserts
+ * and deletes that cannot refuse) skip the savepoint, which is most of the writes;
+ * *unsafe is set when such a batch fails anyway (a database error), since its partial
+ * effects cannot be undone without undoing the whole transaction. */
+static int run_batch(struct store_sqlite *s, struct sip_store_batch *b, int64_t now,
+		     bool always_savepoint, bool *unsafe)
 {
 	size_t n;
 	const struct sip_store_op *ops = sip_store_batch_ops(b, &n);
-	int err = run(s, s->w[W_SAVEPOINT]);
+	bool savepoint = always_savepoint;
+	int err = 0;
 
-	if (err)
-		return err;
+	for (size_t i = 0; i < n && !savepoint; i++)
+		savepoint = may_refuse(ops[i].kind);
+	if (savepoint) {
+		err = run(s, s->w[W_SAVEPOINT]);
+		if (err)
+			return err;
+	}
 	for (size_t i = 0; i < n && !err; i++)
 		err = apply(s, &ops[i], now);
+	if (!savepoint) {
+		if (err)
+			*unsafe = true;
+		return err;
+	}
 	if (err) {
 		/* Undo this batch only; the transaction goes on for the others. */
 		run(s, s->w[W_ROLLBACK_TO]);
@@ -288,19 +313,26 @@ static int run_batch(struct store_sqlite *s, struct sip_store_batch *b, int64_t 
 	return err;
 }
 
-void store_sqlite_run_group(struct store_sqlite *s, struct sip_store_batch *first)
+/* One transaction over the group. Returns false when it had to be abandoned because
+ * a batch without a savepoint failed half-way (nothing committed then). */
+static bool run_once(struct store_sqlite *s, struct sip_store_batch *first, int64_t now,
+		     bool always_savepoint)
 {
-	int64_t now = (int64_t)time(NULL);
 	struct sip_store_batch *b;
+	bool unsafe = false;
 	int err = run(s, s->w[W_BEGIN]);
 
 	if (err) {
 		for (b = first; b; b = b->next)
 			b->err = err;
-		return;
+		return true;
 	}
-	for (b = first; b; b = b->next)
-		b->err = run_batch(s, b, now);
+	for (b = first; b && !unsafe; b = b->next)
+		b->err = run_batch(s, b, now, always_savepoint, &unsafe);
+	if (unsafe) {
+		run(s, s->w[W_ROLLBACK]);
+		return false;
+	}
 	err = run(s, s->w[W_COMMIT]);
 	if (err) {
 		run(s, s->w[W_ROLLBACK]);
@@ -308,4 +340,15 @@ void store_sqlite_run_group(struct store_sqlite *s, struct sip_store_batch *firs
 			if (!b->err)
 				b->err = err;
 	}
+	return true;
+}
+
+void store_sqlite_run_group(struct store_sqlite *s, struct sip_store_batch *first)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	/* The rare failure of a batch without savepoint: redo the whole group with a
+	 * savepoint for every batch, so that only the failing ones fail. */
+	if (!run_once(s, first, now, false))
+		run_once(s, first, now, true);
 }

@@ -458,6 +458,63 @@ static void test_lock_timeout(void **state)
 	tmpdir_remove(&t);
 }
 
+/* A batch without a savepoint (bindings only) that fails half-way (here a trigger
+ * added from outside refuses one contact) fails alone: its first put is undone, the
+ * batches of the same group commit. */
+static void test_failure_without_savepoint(void **state)
+{
+	struct tmpdir t;
+	struct sip_store *st;
+	struct done_rec d1 = { 0, -1 }, d2 = { 0, 0 }, d3 = { 0, -1 };
+	struct sip_store_batch *bad;
+	struct sip_store_binding bd = { .aor = S("sip:t@h"), .expires_at = 4000000000 };
+	sqlite3 *other;
+	int n = 0;
+	char contacts[64] = "";
+
+	(void)state;
+	tmpdir_make(&t);
+	st = store_open_at(t.db);
+	assert_int_equal(sqlite3_open(t.db, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "CREATE TRIGGER refuse BEFORE INSERT ON bindings"
+				      " WHEN new.contact = 'sip:boom@h'"
+				      " BEGIN SELECT RAISE(ABORT, 'refused'); END", NULL, NULL, NULL),
+			 SQLITE_OK);
+	/* Hold the lock so that the writer blocks on the first group and the next two
+	 * batches gather into one group behind it. */
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sip_store_submit(st, binding_batch("sip:t@h", "sip:one@h"), done_cb, &d1), 0);
+	usleep(50000);
+	bad = batch();
+	bd.contact = S("sip:half@h");
+	assert_int_equal(sip_store_batch_binding_put(bad, &bd), 0);
+	bd.contact = S("sip:boom@h");
+	assert_int_equal(sip_store_batch_binding_put(bad, &bd), 0);
+	assert_int_equal(sip_store_submit(st, bad, done_cb, &d2), 0);
+	assert_int_equal(sip_store_submit(st, binding_batch("sip:t@h", "sip:three@h"), done_cb, &d3), 0);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sip_store_flush(st, 10000), 0);
+	assert_int_equal(d1.err, 0);
+	assert_int_equal(d2.calls, 1);
+	assert_int_equal(d2.err, -EIO);
+	assert_int_equal(d3.err, 0);
+	assert_int_equal(sip_store_binding_each(st, count_binding, &n), 0);
+	assert_int_equal(n, 2);
+	{
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_prepare_v2(other, "SELECT group_concat(contact, ',') FROM"
+						    " (SELECT contact FROM bindings ORDER BY contact)",
+						    -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		snprintf(contacts, sizeof(contacts), "%s", sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	assert_string_equal(contacts, "sip:one@h,sip:three@h");
+	sqlite3_close(other);
+	sip_store_close(st);
+	tmpdir_remove(&t);
+}
+
 /* The WAL stays bounded under a steady stream of commits: checkpoints (the
  * checkpointer thread's, then the writer's forced one) let it restart. Without them
  * 30,000 upserts of distinct AORs leave far more than 10,000 frames (40 MB). */
@@ -505,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_reads_while_writing),
 		cmocka_unit_test(test_other_writer_lock),
 		cmocka_unit_test(test_lock_timeout),
+		cmocka_unit_test(test_failure_without_savepoint),
 		cmocka_unit_test(test_wal_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
