@@ -245,12 +245,16 @@ static int prepare_all(sqlite3 *db, sqlite3_stmt **out, const char *const *sql, 
 
 /* ------------------------------------------------------------------ checkpoints */
 
-/* The WAL is copied back into the database (a checkpoint, with its fsyncs) by the
- * checkpointer thread once it holds CKPT_PAGES frames, without blocking the writer
- * (PASSIVE). Under a steady stream of commits such a checkpoint never quite catches
- * up, so the WAL could not restart and would grow; past CKPT_FORCE frames the writer
- * runs one itself between two groups, when nothing else can append, which finishes
- * the job (mostly done already by the checkpointer) and lets the WAL restart. */
+/* The WAL is copied back into the database (a checkpoint, with its fsyncs) in two
+ * steps so that the writer is never held up for long:
+ *  1. every CKPT_PAGES new frames, the checkpointer thread copies what the WAL holds
+ *     (PASSIVE: concurrent with the writer, tens of ms for 1,000 pages);
+ *  2. the WAL can restart from its beginning only when a checkpoint has copied every
+ *     frame, which under a steady stream of commits the checkpointer never quite
+ *     does; so when it reports a pass done, the writer, between two groups, copies
+ *     the few frames appended meanwhile itself, and its next commit restarts the WAL.
+ * Past CKPT_FORCE frames (the checkpointer failing or far behind) the writer copies
+ * everything itself. */
 #define CKPT_PAGES 1000
 #define CKPT_FORCE 8000
 
@@ -292,18 +296,20 @@ static void *checkpointer_main(void *arg)
 		s->ckpt_wanted = false;
 		pthread_mutex_unlock(&s->ckpt_lock);
 		rc = sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		if (rc == SQLITE_OK && log > 0 && done == log)
+			atomic_store(&s->ckpt_caught_up, true);
+		else if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			sip_log_warn("store", "sqlite checkpoint: %s", sqlite3_errmsg(s->cdb));
 	}
 	return NULL;
 }
 
-/* Writer thread, between groups: bound the WAL (see CKPT_FORCE). */
+/* Writer thread, between groups: step 2 above, or the CKPT_FORCE bound. */
 static void writer_checkpoint(struct store_sqlite *s)
 {
 	int log = 0, done = 0;
 
-	if (s->wal_frames < CKPT_FORCE)
+	if (!atomic_exchange(&s->ckpt_caught_up, false) && s->wal_frames < CKPT_FORCE)
 		return;
 	if (sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
 	    SQLITE_OK)
@@ -601,6 +607,10 @@ int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *op
 		err = prepare_all(s->rdb, s->r, store_sqlite_rsql, R_COUNT);
 	if (!err)
 		err = open_conn(&s->cdb, opt->path, busy);
+	/* A connection opens the file lazily: read once so that it sees WAL mode
+	 * (until then a checkpoint through it does nothing). */
+	if (!err)
+		err = exec(s->cdb, "SELECT count(*) FROM sqlite_master");
 	if (err)
 		goto fail;
 	sqlite3_wal_hook(s->wdb, wal_hook, s);

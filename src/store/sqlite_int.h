@@ -52,6 +52,7 @@ struct store_sqlite {
 	pthread_mutex_t ckpt_lock;     /* guards ckpt_wanted and ckpt_stop */
 	pthread_cond_t ckpt_cond;
 	bool ckpt_wanted, ckpt_stop;
+	atomic_bool ckpt_caught_up;    /* the checkpointer backfilled all it saw */
 	int wal_frames;                /* writer only: WAL size after its last commit */
 	int ckpt_next;                 /* writer only: WAL size that wakes the checkpointer */
 	int efd;                       /* eventfd: finished batches are waiting */
