@@ -21,6 +21,8 @@
 #include "siphon/timer.h"
 #include "siphon/txn.h"
 
+#include "server_int.h"
+
 #define MAX_SERVICES 8
 
 struct server {
@@ -256,6 +258,22 @@ static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg
 	sip_req_done(&r);
 }
 
+static void net_bad(const char *buf, size_t len, const struct sip_parse_error *perr,
+		    const struct sip_net_src *src, void *arg)
+{
+	struct server *s = arg;
+	struct sip_net_dest d = { .tp = src->tp, .remote = src->remote, .lis = src->lis,
+				   .conn_id = src->conn_id };
+	char tag[SIP_TAG_SIZE];
+
+	if (s->stopping || sip_tag_new(tag, sizeof(tag)) != 0)
+		return;
+	if (server_bad_answer(&s->env.out, buf, len, perr->status, perr->reason,
+			      sip_str_from_cstr(tag)) != 0)
+		return;
+	(void)sip_net_send(s->env.net, &d, s->env.out.p, s->env.out.len, NULL);
+}
+
 /* The transaction layer's TU. */
 static void txn_event(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
@@ -381,7 +399,7 @@ static int start(struct server *s, const struct sip_server_config *c)
 	struct sip_store_options so = { .path = c->db, .sync_full = c->sync_full };
 	struct sip_nonce_cfg nc = { .lifetime_s = c->nonce_lifetime };
 	struct sip_net_config ncfg = {
-		.loop = &s->loop, .on_recv = net_recv, .on_error = net_error, .arg = s,
+		.loop = &s->loop, .on_recv = net_recv, .on_bad = net_bad, .on_error = net_error, .arg = s,
 		.tls_cert_file = c->tls_cert, .tls_key_file = c->tls_key,
 	};
 	struct sip_txn_transport tp = { .send = tp_send, .reliable = tp_reliable, .arg = s };
