@@ -20,7 +20,10 @@
  *               sync_full = on | off          (fsync every store commit)
  *   [registrar] min_expires = 60, max_expires = 7200, default_expires = 3600,
  *               max_bindings = 16
- *   [auth]      nonce_lifetime = 300 */
+ *   [auth]      nonce_lifetime = 300
+ *               algorithms = sha-256, md5     (the challenges offered, SHA-256 first
+ *                                              (RFC 8760); md5 alone for clients that
+ *                                              read only the first one, e.g. SIPp) */
 #ifndef SIPHON_SERVER_H
 #define SIPHON_SERVER_H
 
@@ -44,6 +47,7 @@ struct sip_server_config {
 	bool sync_full;
 	uint32_t min_expires, max_expires, default_expires, max_bindings;
 	uint32_t nonce_lifetime;
+	unsigned auth_algs;         /* SIP_DIGEST_BIT mask offered in challenges; 0: both */
 };
 
 /* The embedded defaults: UDP and TCP on 127.0.0.1:5060, domain localhost,

@@ -54,6 +54,7 @@ struct sip_svc_env {
 	struct sip_nonce_state *nonces;
 	struct sip_str domain;      /* the domain served (also the digest realm) */
 	bool auth;                  /* digest authentication on (false: --no-auth) */
+	unsigned auth_algs;         /* SIP_DIGEST_BIT mask to challenge with; 0: both */
 	struct sip_str allow;       /* "INVITE, ACK, ..." : the methods the server handles */
 	struct sip_str supported;   /* option tags the server supports, "path, outbound" */
 	uint64_t tag_key;           /* secret mixed into stateless To tags */

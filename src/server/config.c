@@ -9,6 +9,7 @@
 
 #include <ini.h>
 
+#include "siphon/auth.h"
 #include "siphon/server.h"
 
 static int set_str(char **dst, const char *v)
@@ -124,7 +125,25 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 		err = parse_u32(&c->default_expires, value);
 	else if (reg && key_is(key, "max_bindings"))
 		err = parse_u32(&c->max_bindings, value);
-	else if (au && key_is(key, "nonce_lifetime"))
+	else if (au && key_is(key, "algorithms")) {
+		char buf[64];
+		struct sip_str rest, item;
+		unsigned mask = 0;
+		enum sip_digest_alg alg;
+		snprintf(buf, sizeof(buf), "%s", value);
+		rest = sip_str_from_cstr(buf);
+		err = 0;
+		while (!err && sip_list_next(&rest, &item)) {
+			if (sip_digest_alg_parse(&alg, item) != 0 || !item.len)
+				err = -EINVAL;
+			else
+				mask |= SIP_DIGEST_BIT(alg);
+		}
+		if (!err && !mask)
+			err = -EINVAL;
+		if (!err)
+			c->auth_algs = mask;
+	} else if (au && key_is(key, "nonce_lifetime"))
 		err = parse_u32(&c->nonce_lifetime, value);
 	else {
 		snprintf(msg, msgsz, "unknown setting '%s%s%s'", section && *section ? section : "",

@@ -414,6 +414,7 @@ static int start(struct server *s, const struct sip_server_config *c)
 	s->env.loop = &s->loop;
 	s->env.domain = sip_str_from_cstr(c->domain);
 	s->env.auth = c->auth;
+	s->env.auth_algs = c->auth_algs;
 	if (getrandom(&s->env.tag_key, sizeof(s->env.tag_key), 0) != sizeof(s->env.tag_key))
 		s->env.tag_key = (uint64_t)uv_hrtime();
 	err = sip_timers_init_uv(&s->timers, &s->loop);

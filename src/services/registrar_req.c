@@ -131,7 +131,9 @@ static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_re
 
 static void challenge(struct sip_registrar *reg, struct sip_req *r, bool stale)
 {
-	struct sip_auth_challenge_opts opts = { .realm = reg->env->domain, .stale = stale };
+	struct sip_auth_challenge_opts opts = {
+		.realm = reg->env->domain, .stale = stale, .algs = reg->env->auth_algs,
+	};
 	struct sip_out *o;
 	size_t n = 0;
 
