@@ -9,7 +9,7 @@ E2E="$SIPHON_SRC/tests/e2e"
 WORK="$(mktemp -d)"
 SRV_PID=
 cleanup() {
-	[ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null || true
+	[ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$WORK"
 }
@@ -51,6 +51,8 @@ srv_start() {
 	SRV_PID=$!
 	for _ in $(seq 50); do
 		if ss -H -tln "sport = :$PORT" | grep -q . && ss -H -uln "sport = :$PORT" | grep -q .; then
+			# The server itself (timeout's child): what kill -9 must hit.
+			SRV_CHILD=$(pgrep -P "$SRV_PID" | head -1)
 			return 0
 		fi
 		kill -0 "$SRV_PID" 2>/dev/null || fail "siphon serve exited at start"
@@ -66,7 +68,7 @@ srv_stop() {
 }
 
 srv_kill9() {
-	kill -KILL "$SRV_PID"
+	kill -KILL "$SRV_CHILD"
 	wait "$SRV_PID" 2>/dev/null || true
 	SRV_PID=
 }
