@@ -150,10 +150,15 @@ static bool same_key(const xmlNode *a, const xmlNode *b)
 
 static int copy_into(xmlDoc *nd, xmlNode *root, const xmlNode *src)
 {
-	xmlNode *cp = xmlDocCopyNode((xmlNode *)src, nd, 1);
+	xmlNode *cp = NULL;
 
-	if (!cp)
+	/* Cloned against the new parent so the PIDF namespace maps onto the root's
+	 * default declaration instead of being declared again on every element. */
+	if (xmlDOMWrapCloneNode(NULL, src->doc, (xmlNode *)src, &cp, nd, root, 1, 0) != 0 || !cp) {
+		if (cp)
+			xmlFreeNode(cp);
 		return -ENOMEM;
+	}
 	if (!xmlAddChild(root, cp)) {
 		xmlFreeNode(cp);
 		return -ENOMEM;
