@@ -149,7 +149,11 @@ void sip_events_free(struct sip_events *ev);
 
 /* Process a SUBSCRIBE. On 0, *resp is the response to send (the caller frees it):
  * 200 (never 202, RFC 6665 8.3.1), 204 (RFC 5839 6.3), 400, 406, 423, 481, 489, 500,
- * 603. NOTIFYs it triggers go out through send_notify before the call returns.
+ * 603. NOTIFYs it triggers go out through send_notify before the call returns; the
+ * server may hold them until the response is on its way (a NOTIFY may also overtake
+ * the 200, RFC 6665 4.1.2.4). persist_sub is called before the call returns too, so
+ * the server can send the 200 once that record is committed (nothing acknowledged
+ * is lost).
  * -EINVAL when req->msg is not a SUBSCRIBE request, -ENOMEM. */
 int sip_events_subscribe(struct sip_events *ev, struct sip_out **resp, const struct sip_events_req *req);
 

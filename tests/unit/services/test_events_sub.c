@@ -472,6 +472,36 @@ static void test_restore_subscription(void **state)
 	assert_int_equal(sip_events_sub_count(f->ev), 0);
 }
 
+static void test_malformed_headers_400(void **state)
+{
+	struct fx *f = *state;
+	struct sip_msg *r;
+	char totag[64];
+
+	r = fx_subscribe(f, &(struct fx_sub){ .expires = -1, .extra = "Expires: soon\n" });
+	assert_int_equal(r->status, 400);
+	sip_msg_free(r);
+	/* RFC 5839 7.3: one entity-tag or "*", not a list. */
+	r = fx_subscribe(f, &(struct fx_sub){ .expires = 600, .sim = "a, b" });
+	assert_int_equal(r->status, 400);
+	sip_msg_free(r);
+	assert_int_equal(sip_events_sub_count(f->ev), 0);
+	/* A Suppress-If-Match longer than any tag of ours can never match: plain. */
+	r = fx_subscribe(f, &(struct fx_sub){ .expires = 600,
+					      .sim = "0123456789abcdef0123456789abcdef0123456789abcdef" });
+	assert_int_equal(r->status, 200);
+	fx_to_tag(r, totag, sizeof(totag));
+	sip_msg_free(r);
+	assert_int_equal(f->nn, 1);
+	assert_true(f->n[0].has_body);
+	fx_clear(f);
+	r = fx_subscribe(f, &(struct fx_sub){ .to_tag = totag, .expires = 600, .cseq = 2,
+					      .sim = "0123456789abcdef0123456789abcdef0123456789abcdef" });
+	assert_int_equal(r->status, 200);
+	sip_msg_free(r);
+	assert_true(f->n[0].has_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_route_set_and_accept, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_missing_event_and_contact, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restore_subscription, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_headers_400, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
