@@ -210,7 +210,7 @@ int sip_events_publish(struct sip_events *ev, struct sip_out **resp, const struc
 		return ev_respond(resp, m, 400, SIP_STR_NULL);
 	pkg = err ? -1 : ev_pkg_find(event->package);
 	if (pkg < 0 || !ev_pkgs[pkg].publish)
-		return respond_hdr(resp, m, 489, SIP_HDR_ALLOW_EVENTS, SIP_STR("presence, message-summary"));
+		return respond_hdr(resp, m, 489, SIP_HDR_ALLOW_EVENTS, sip_events_allow_events());
 	err = ev_req_resource(ev, req, &resource);
 	if (err == SIP_EPARSE)
 		return ev_respond(resp, m, 400, SIP_STR_NULL);

@@ -62,6 +62,19 @@ static int respond_allow_events(struct sip_out **resp, struct sip_msg *m, int co
 	return err;
 }
 
+/* RFC 6665 4.2.1.3: a blocked watcher gets 603 Decline; the Reason says the
+ * policy declined without telling why (6.2: reveal nothing private). */
+static int respond_declined(struct sip_out **resp, struct sip_msg *m)
+{
+	int err = ev_respond(resp, m, 603, SIP_STR_NULL);
+
+	if (!err && (err = sip_out_add(*resp, SIP_HDR_REASON, SIP_STR("SIP;cause=603;text=\"Declined\"")))) {
+		sip_out_free(*resp);
+		*resp = NULL;
+	}
+	return err;
+}
+
 static const struct ev_tag *view_tag(const struct ev_sub *s)
 {
 	/* A pending watcher sees the neutral (empty) entity, which has its own tag:
@@ -554,6 +567,7 @@ static int respond_ok(struct sip_events *ev, struct sip_out **resp, struct sip_m
 	return add_expires(resp, expires);
 }
 
+/* Called when the condition is true. */
 static void set_condition(struct ev_sub *s, bool star, struct sip_str tag)
 {
 	if (star) {
@@ -562,6 +576,9 @@ static void set_condition(struct ev_sub *s, bool star, struct sip_str tag)
 	} else {
 		s->suppress = SIP_EVENTS_SUPPRESS_MATCH;
 		ev_tag_set(&s->suppress_etag, tag);
+		/* RFC 5839 5.2: the subscriber holds (or can recreate) that entity, so a
+		 * later delta against it is meaningful (6.4). */
+		s->last_etag = *view_tag(s);
 	}
 }
 
@@ -602,7 +619,7 @@ static int sub_refresh(struct sub_ctx *c, struct ev_sub *s, enum sip_events_poli
 	int err;
 
 	if (pol == SIP_EVENTS_REJECT) {
-		err = ev_respond(c->resp, c->m, 603, SIP_STR_NULL);
+		err = respond_declined(c->resp, c->m);
 		if (!err)
 			sub_terminate(ev, s, "rejected", false);
 		return err;
@@ -674,7 +691,7 @@ static int sub_create(struct sub_ctx *c, struct ev_dlg *d, struct sip_str resour
 	int err;
 
 	if (pol == SIP_EVENTS_REJECT)
-		return ev_respond(c->resp, m, 603, SIP_STR_NULL);
+		return respond_declined(c->resp, m);
 	err = ev_res_get(ev, &r, c->pkg, resource);
 	if (err)
 		return err;

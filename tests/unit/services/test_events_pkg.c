@@ -120,6 +120,20 @@ static void test_dialog_delta_only_for_holders(void **state)
 	d.state = SIP_EVENTS_DLG_PROCEEDING;
 	assert_int_equal(sip_events_dialog_update(f->ev, SIP_STR("sip:bob@example.com"), &d), 0);
 	assert_string_equal(xml_string(f->n[0].msg->body, "string(/d:dialog-info/@state)", buf, sizeof(buf)), "partial");
+	/* A 204 on the current tag means the subscriber holds that state: the next
+	 * change is a delta against it. */
+	fx_etag(f->n[0].msg, etag, sizeof(etag));
+	fx_clear(f);
+	r = fx_subscribe(f, &(struct fx_sub){ .to_tag = totag, .event = "dialog", .expires = 600, .sim = etag, .cseq = 4 });
+	assert_int_equal(r->status, 204);
+	sip_msg_free(r);
+	assert_int_equal(f->nn, 0);
+	d.state = SIP_EVENTS_DLG_CONFIRMED;
+	assert_int_equal(sip_events_dialog_update(f->ev, SIP_STR("sip:bob@example.com"), &d), 0);
+	assert_int_equal(f->nn, 1);
+	assert_string_equal(xml_string(f->n[0].msg->body, "string(/d:dialog-info/@state)", buf, sizeof(buf)), "partial");
+	assert_string_equal(xml_string(f->n[0].msg->body, "string(/d:dialog-info/d:dialog/d:state)", buf, sizeof(buf)),
+			    "confirmed");
 }
 
 static void test_mwi_set_and_publish(void **state)

@@ -116,6 +116,13 @@ static void test_blocked_watcher_603(void **state)
 	f->blocked = "sip:mallory@example.com";
 	r = fx_subscribe(f, &(struct fx_sub){ .from = "sip:mallory@example.com", .expires = 600 });
 	assert_int_equal(r->status, 603);
+	{
+		const struct sip_reason *rs;
+
+		assert_int_equal(sip_msg_reason(r, &rs), 0);
+		assert_true(sip_str_eq(rs->protocol, SIP_STR("SIP")));
+		assert_int_equal(rs->cause, 603);
+	}
 	sip_msg_free(r);
 	assert_int_equal(f->nn, 0);
 	assert_int_equal(sip_events_sub_count(f->ev), 0);
