@@ -224,9 +224,12 @@ int sip_events_mwi_set(struct sip_events *ev, struct sip_str aor, const struct s
 /* ---- restore after restart ---- */
 /* Recreate a publication (no NOTIFY; expired records are dropped: returns 0). */
 int sip_events_restore_pub(struct sip_events *ev, const struct sip_events_pub_record *r);
-/* Recreate a subscription (no NOTIFY). Its local CSeq continues 10000 above the
- * stored one, because NOTIFY CSeqs are not persisted one by one (RFC 3261
- * 12.2.1.1 only asks for an increase). *sub_id (may be NULL) gets its new id. */
+/* Recreate a subscription (no NOTIFY; expired or terminated records are dropped:
+ * returns 0). Its local CSeq continues 10000 above the stored one, because NOTIFY
+ * CSeqs are not persisted one by one (RFC 3261 12.2.1.1 only asks for an
+ * increase). *sub_id (may be NULL) gets its new id. -EEXIST when that
+ * subscription (dialog, package, id) is already there, -EINVAL for an incomplete
+ * record. */
 int sip_events_restore_sub(struct sip_events *ev, const struct sip_events_sub_record *r,
 			   uint64_t *sub_id);
 

@@ -528,6 +528,11 @@ int ev_req_resource(struct sip_events *ev, const struct sip_events_req *req, str
 	}
 	if (sip_msg_ruri(req->msg, &u))
 		return SIP_EPARSE;
+	if ((u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS) || !u->host.len) {
+		/* tel: and other URIs name the resource as they are. */
+		*out = u->raw;
+		return 0;
+	}
 	sip_buf_reset(&ev->tmp);
 	if (sip_buf_append_str(&ev->tmp, u->scheme == SIP_URI_SIPS ? SIP_STR("sips:") : SIP_STR("sip:")))
 		return -ENOMEM;
@@ -941,9 +946,13 @@ int sip_events_restore_sub(struct sip_events *ev, const struct sip_events_sub_re
 	if (pkg < 0 || !rec->call_id.len || !rec->local_tag.len || !rec->remote_tag.len ||
 	    !rec->contact.len || !rec->resource.len)
 		return -EINVAL;
+	if ((unsigned)rec->state > SIP_EVENTS_SUB_TERMINATED)
+		return -EINVAL;
 	if (rec->state == SIP_EVENTS_SUB_TERMINATED || rec->expires_at <= ev_now(ev))
 		return 0;
 	d = dlg_find(ev, rec->call_id, rec->local_tag, rec->remote_tag);
+	if (d && dlg_sub(d, (enum ev_pkg_id)pkg, rec->event_id))
+		return -EEXIST;
 	if (!d) {
 		struct sip_str first = rec->route_set, item;
 		struct dlg_fields f;

@@ -436,6 +436,7 @@ static void test_restore_subscription(void **state)
 	f->now += 10;
 	assert_int_equal(sip_events_restore_pub(f->ev, &prec), 0);
 	assert_int_equal(sip_events_restore_sub(f->ev, &rec, &id), 0);
+	assert_int_equal(sip_events_restore_sub(f->ev, &rec, NULL), -EEXIST);
 	assert_int_equal(f->nn, 0);
 	assert_int_equal(sip_events_sub_count(f->ev), 1);
 	assert_int_equal(sip_events_pub_count(f->ev), 1);
