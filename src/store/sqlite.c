@@ -265,9 +265,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)db;
 	(void)name;
 	/* Once per CKPT_PAGES new frames, not on every commit past the mark: each
-	 * checkpoint costs fsyncs. A WAL that restarted starts the count again. */
-	if (frames < s->wal_frames)
-		s->ckpt_next = CKPT_PAGES;
+	 * checkpoint costs fsyncs. */
 	s->wal_frames = frames;
 	if (frames >= s->ckpt_next) {
 		s->ckpt_next = frames + CKPT_PAGES;
@@ -296,7 +294,8 @@ static void *checkpointer_main(void *arg)
 		s->ckpt_wanted = false;
 		pthread_mutex_unlock(&s->ckpt_lock);
 		rc = sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-		if (rc == SQLITE_OK && log > 0 && done == log)
+		/* Frames appended during the pass are the writer's to finish (step 2). */
+		if (rc == SQLITE_OK && done > 0)
 			atomic_store(&s->ckpt_caught_up, true);
 		else if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			sip_log_warn("store", "sqlite checkpoint: %s", sqlite3_errmsg(s->cdb));
@@ -312,8 +311,11 @@ static void writer_checkpoint(struct store_sqlite *s)
 	if (!atomic_exchange(&s->ckpt_caught_up, false) && s->wal_frames < CKPT_FORCE)
 		return;
 	if (sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
-	    SQLITE_OK)
+	    SQLITE_OK && done == log) {
+		/* The next commit restarts the WAL: count from zero again. */
 		s->wal_frames = 0;
+		s->ckpt_next = CKPT_PAGES;
+	}
 }
 
 /* ------------------------------------------------------------------ writer thread */
