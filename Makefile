@@ -6,6 +6,9 @@
 #   make sanitize       build in build-asan with ASan+UBSan and run the unit tests
 #   make fuzz           build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make gen            regenerate the generated C tables from data/
+#   make bench          build and run build/bench/bench_* (parser benchmark)
+#   make bench-peers    siphon's parser against libosip2, sofia-sip and libre in one
+#                       table (../shared/bench-peers/run.sh; BENCH_ARGS="-t 5" etc.)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
@@ -13,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps run test test-unit test-e2e sanitize fuzz gen check-gen bench clean
+.PHONY: all build deps run test test-unit test-e2e sanitize fuzz gen check-gen bench bench-peers clean
 
 all: build
 
@@ -60,6 +63,17 @@ check-gen:
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true
+
+PEERS ?= ../shared/bench-peers
+SIPHON_VERSION := $(shell awk '/^project/ {print $$3; exit}' CMakeLists.txt)
+BENCH_ARGS ?=
+
+bench-peers: build
+	@scripts/deps.sh bench-peers
+	SIPHON_ADAPTER=$(CURDIR)/bench/peers_adapter.c \
+	SIPHON_CFLAGS="-I$(CURDIR)/include -DSIPHON_VERSION='\"$(SIPHON_VERSION)\"'" \
+	SIPHON_LIBS="$(abspath $(BUILD))/libsiphon_msg.a $(abspath $(BUILD))/libsiphon_base.a" \
+	$(PEERS)/run.sh -r memchr,osip,sofia,libre-full,siphon $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

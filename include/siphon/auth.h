@@ -210,6 +210,9 @@ int sip_auth_cred_alg(enum sip_digest_alg *out, const struct sip_auth *cred);
  * ha1 empty means "no such user": the result is then BAD_PASSWORD after every
  * other check, like a wrong password. The nonce-count is recorded only when the
  * response is correct, so forged requests cannot burn a client's counts.
+ * The username itself is bound only through the HA1 the caller looked up for
+ * it (cred->username is as parsed, escapes kept). opaque is not checked: the
+ * nonce already carries and authenticates everything the server needs.
  * Returns 0 with *out filled, or -EINVAL (ha1 of the wrong length), -ENOMEM,
  * -EIO (crypto failure). */
 int sip_auth_verify(struct sip_auth_verdict *out, struct sip_nonce_state *ns, const struct sip_auth *cred,

@@ -89,8 +89,13 @@ struct sip_hdr {
 	struct sip_str name;   /* as on the wire (may be compact) */
 	struct sip_str value;  /* leading/trailing LWS trimmed; folded lines stay inside */
 	uint8_t id;            /* enum sip_hdr_id */
+	uint8_t flags;         /* SIP_HDR_F_*: facts sip_msg_parse established (0 = none known) */
 	uint16_t next;         /* index of the next header line with the same id, or SIP_HDR_NONE */
 };
+
+/* flags: the value holds no ',' at all, so it is a single list element (set by
+ * sip_msg_parse; a header line made by other code may leave it 0). */
+#define SIP_HDR_F_NO_COMMA 0x01u
 
 /* Limits on what the parser accepts (0 means the default shown). */
 struct sip_limits {
@@ -144,13 +149,18 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len,
 void sip_msg_free(struct sip_msg *m);
 
 /* Stream framing (TCP, TLS; RFC 3261 18.3: Content-Length is mandatory on streams).
- * Looks for one whole message at the start of buf[0..len). last_len is the length
- * this function saw the previous time for the same message (0 the first time), so
- * trickled input costs only the new bytes (picohttpparser's trick).
- * Returns 0 and *msg_len when a whole message is there, SIP_EINCOMPLETE when more
- * bytes are needed, SIP_EPARSE / SIP_ETOOBIG (with *err) when the stream is broken.
- * Leading CRLFs (RFC 5626 keep-alives) are reported through *skip: bytes to drop
- * before the message. */
+ * Looks for one whole message at the start of buf[0..len).
+ * Returns 0 when a whole message is there: *skip bytes of leading CRLF (RFC 5626
+ * keep-alives) come first, then the message of *msg_len bytes (give
+ * buf + *skip, *msg_len to sip_msg_parse).
+ * Returns SIP_EINCOMPLETE when more bytes are needed; *skip is set too (drop those
+ * keep-alive bytes whenever convenient) and *msg_len is 0 while the header section
+ * is incomplete, or the length the whole message will have once the headers are
+ * complete (wait for that many bytes after *skip).
+ * Returns SIP_EPARSE / SIP_ETOOBIG (with *err) when the stream is broken: close it.
+ * last_len makes trickled input cost only the new bytes (picohttpparser's trick):
+ * pass the len of the previous call for this message when that call returned
+ * SIP_EINCOMPLETE with *msg_len == 0 (same buffer start), else 0. */
 int sip_msg_frame(const char *buf, size_t len, size_t last_len, const struct sip_limits *lim,
 		  size_t *skip, size_t *msg_len, struct sip_parse_error *err);
 

@@ -110,6 +110,7 @@ static inline bool is_lws_start(char c)
 int sip_addr_parse(struct sip_addr *out, struct sip_str value)
 {
 	struct sip_addr a;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s, *q;
 
 	memset(&a, 0, sizeof a);
@@ -146,7 +147,7 @@ int sip_addr_parse(struct sip_addr *out, struct sip_str value)
 			while (q < end && *q != ';' && !is_lws_start(*q))
 				q++;
 			a.uri_str = (struct sip_str){ s, (size_t)(q - s) };
-			if (sip_uri_parse(&a.uri, a.uri_str) ||
+			if (sip_scan_uri(&a.uri, a.uri_str) ||
 			    memchr(s, '?', a.uri_str.len) || memchr(s, ',', a.uri_str.len))
 				return SIP_EPARSE;
 			p = q;
@@ -175,7 +176,7 @@ int sip_addr_parse(struct sip_addr *out, struct sip_str value)
 	if (!q)
 		return SIP_EPARSE;
 	a.uri_str = (struct sip_str){ s, (size_t)(q - s) };
-	if (sip_uri_parse(&a.uri, a.uri_str))
+	if (sip_scan_uri(&a.uri, a.uri_str))
 		return SIP_EPARSE;
 	a.angle = true;
 	p = q + 1;

@@ -33,6 +33,7 @@ static const char *method_end(const char *p, const char *end)
 
 int sip_cseq_parse(struct sip_cseq *out, struct sip_str value)
 {
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *q;
 	uint32_t seq;
 
@@ -47,6 +48,7 @@ int sip_cseq_parse(struct sip_cseq *out, struct sip_str value)
 
 int sip_rack_parse(struct sip_rack *out, struct sip_str value)
 {
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *q;
 	uint32_t rseq, cseq;
 

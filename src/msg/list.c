@@ -17,6 +17,8 @@ static const char *skip_quoted(const char *p, const char *end)
 
 bool sip_list_next(struct sip_str *rest, struct sip_str *item)
 {
+	if (rest->len == 0)
+		return false;
 	const char *p = rest->p, *end = rest->p + rest->len;
 
 	/* Empty elements (",,") are skipped, as the #rule of RFC 7230 7 asks;

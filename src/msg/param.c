@@ -24,6 +24,7 @@ static bool name_eq(struct sip_str s, const char *name)
 
 int sip_param_find(struct sip_str params, const char *name, struct sip_str *value)
 {
+	SCAN_NONNULL(params);
 	const char *p = params.p, *end = params.p + params.len;
 
 	/* Lenient walk: the list was validated by whoever parsed it. LWS is allowed

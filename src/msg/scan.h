@@ -35,18 +35,39 @@ enum {
 	SC_SCHEME = 1u << 13, /* scheme after the first ALPHA: alphanum + - . */
 	SC_GENVAL = 1u << 14, /* unquoted gen-value: token / host ([ ] :) */
 	SC_WORD = 1u << 15,   /* word (Call-ID): token / ( ) < > : \ " / [ ] ? { } */
+	SC_LDH = 1u << 16,    /* letter, digit, hyphen: inside a domain label */
 };
 
-extern const uint16_t sip_scan_cc[256];
+extern const uint32_t sip_scan_cc[256];
 
 static inline bool scan_is(char c, unsigned mask)
 {
 	return (sip_scan_cc[(unsigned char)c] & mask) != 0;
 }
 
-/* Skip chars of a class. */
+/* Public entry points accept SIP_STR_NULL: give an empty slice a non-NULL base so
+ * that "p + len" is defined (C17 6.5.6; UBSan flags NULL + 0). */
+#define SCAN_NONNULL(s) \
+	do { \
+		if (!(s).p) \
+			(s).p = ""; \
+	} while (0)
+
+/* Skip chars of a class. Unrolled by four while four bytes remain: one bound
+ * check per four bytes (callgrind: about 4 instructions a byte instead of 7). */
 static inline const char *scan_class(const char *p, const char *end, unsigned mask)
 {
+	while (end - p >= 4) {
+		if (!(sip_scan_cc[(unsigned char)p[0]] & mask))
+			return p;
+		if (!(sip_scan_cc[(unsigned char)p[1]] & mask))
+			return p + 1;
+		if (!(sip_scan_cc[(unsigned char)p[2]] & mask))
+			return p + 2;
+		if (!(sip_scan_cc[(unsigned char)p[3]] & mask))
+			return p + 3;
+		p += 4;
+	}
 	while (p < end && (sip_scan_cc[(unsigned char)*p] & mask))
 		p++;
 	return p;
@@ -56,6 +77,9 @@ static inline const char *scan_class(const char *p, const char *end, unsigned ma
  * HTAB, RFC 3261 7.3.1). A CR or LF that does not start a fold is not skipped. */
 static inline const char *scan_lws(const char *p, const char *end)
 {
+	/* Fast path: most calls stand on a visible character. */
+	if (p == end || (unsigned char)*p > ' ')
+		return p;
 	for (;;) {
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
@@ -146,5 +170,9 @@ const char *sip_scan_param(const char *p, const char *end, struct scan_param *pr
 /* Is the value of a parameter no specific rule applies to a valid gen-value?
  * Tokens and quoted strings are; a host-like value must be an IPv6reference. */
 bool sip_scan_genvalue_ok(const struct scan_param *prm);
+
+/* sip_uri_parse into a URI the caller zeroed, without the local copy (uri.c).
+ * On failure *u holds partial results. */
+int sip_scan_uri(struct sip_uri *u, struct sip_str s);
 
 #endif

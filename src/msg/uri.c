@@ -338,70 +338,88 @@ static int check_other(const char *p, const char *end)
 	return p == end ? 0 : SIP_EPARSE;
 }
 
-int sip_uri_parse(struct sip_uri *out, struct sip_str s)
+/* For parsers that embed a URI in a struct they already zeroed (name-addr): u
+ * must be zeroed; on failure it holds partial results the caller discards. */
+int sip_scan_uri(struct sip_uri *u, struct sip_str s)
 {
-	struct sip_uri u;
+	SCAN_NONNULL(s);
 	const char *p = s.p, *end = s.p + s.len, *q;
 	int err;
 
-	memset(&u, 0, sizeof u);
-	u.raw = s;
+	u->raw = s;
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 	if (p == end || !scan_is(*p, SC_ALPHA))
 		return SIP_EPARSE;
 	q = scan_class(p + 1, end, SC_SCHEME);
 	if (q == end || *q != ':')
 		return SIP_EPARSE;
-	u.scheme_str = (struct sip_str){ p, (size_t)(q - p) };
-	if (SCAN_NAME_IS(u.scheme_str, "sip"))
-		u.scheme = SIP_URI_SIP;
-	else if (SCAN_NAME_IS(u.scheme_str, "sips"))
-		u.scheme = SIP_URI_SIPS;
-	else if (SCAN_NAME_IS(u.scheme_str, "tel"))
-		u.scheme = SIP_URI_TEL;
+	u->scheme_str = (struct sip_str){ p, (size_t)(q - p) };
+	if (SCAN_NAME_IS(u->scheme_str, "sip"))
+		u->scheme = SIP_URI_SIP;
+	else if (SCAN_NAME_IS(u->scheme_str, "sips"))
+		u->scheme = SIP_URI_SIPS;
+	else if (SCAN_NAME_IS(u->scheme_str, "tel"))
+		u->scheme = SIP_URI_TEL;
 	p = q + 1;
-	switch (u.scheme) {
+	switch (u->scheme) {
 	case SIP_URI_SIP:
 	case SIP_URI_SIPS:
-		err = parse_sip(&u, p, end);
+		err = parse_sip(u, p, end);
 		break;
 	case SIP_URI_TEL:
-		err = parse_tel(&u, p, end);
+		err = parse_tel(u, p, end);
 		break;
 	default:
 		err = check_other(p, end);
 		break;
 	}
+	return err;
+}
+
+int sip_uri_parse(struct sip_uri *out, struct sip_str s)
+{
+	struct sip_uri u;
+
+	memset(&u, 0, sizeof u);
+	int err = sip_scan_uri(&u, s);
 	if (err)
 		return err;
 	*out = u;
 	return 0;
 }
 
-/* Parameter lookup inside validated URI parameters: names may be escaped. */
-static bool uparam_get(struct sip_str params, struct sip_str name, struct sip_str *value)
+/* Look for parameter name in validated URI parameters (names may be escaped).
+ * Returns 0 when absent, 1 when present with other values only, 2 when present
+ * with a value equal to v. Looking at every occurrence keeps the comparison
+ * reflexive and symmetric even with duplicated names. */
+static int uparam_match(struct sip_str params, struct sip_str name, struct sip_str v,
+			bool novisual)
 {
-	const char *p = params.p, *end = p + params.len;
+	int found = 0;
 
+	if (params.len == 0)
+		return 0;
+	const char *p = params.p, *end = p + params.len;
 	while (p < end) {
 		const char *s = p;
 		while (p < end && *p != ';' && *p != '=')
 			p++;
-		struct sip_str n = { s, (size_t)(p - s) }, v = SIP_STR_NULL;
+		struct sip_str n = { s, (size_t)(p - s) }, w = SIP_STR_NULL;
 		if (p < end && *p == '=') {
 			s = ++p;
 			while (p < end && *p != ';')
 				p++;
-			v = (struct sip_str){ s, (size_t)(p - s) };
+			w = (struct sip_str){ s, (size_t)(p - s) };
 		}
 		if (esc_eq(n, name, true)) {
-			*value = v;
-			return true;
+			if (esc_eq_opt(v, w, true, novisual))
+				return 2;
+			found = 1;
 		}
 		if (p < end)
 			p++;
 	}
-	return false;
+	return found;
 }
 
 /* RFC 3261 19.1.4: these parameters make URIs differ when only one has them. */
@@ -415,13 +433,15 @@ static bool param_must_match(struct sip_str n)
  * missing in b is an inequality when strict (all of them) or when must-match. */
 static bool params_cover(struct sip_str a, struct sip_str b, bool strict, bool novisual)
 {
+	if (a.len == 0)
+		return true;
 	const char *p = a.p, *end = p + a.len;
 
 	while (p < end) {
 		const char *s = p;
 		while (p < end && *p != ';' && *p != '=')
 			p++;
-		struct sip_str n = { s, (size_t)(p - s) }, v = SIP_STR_NULL, w;
+		struct sip_str n = { s, (size_t)(p - s) }, v = SIP_STR_NULL;
 		if (p < end && *p == '=') {
 			s = ++p;
 			while (p < end && *p != ';')
@@ -430,13 +450,9 @@ static bool params_cover(struct sip_str a, struct sip_str b, bool strict, bool n
 		}
 		if (p < end)
 			p++;
-		if (!uparam_get(b, n, &w)) {
-			if (strict || param_must_match(n))
-				return false;
-			continue;
-		}
 		bool vis = novisual && (PNAME_IS(n, "phone-context") || PNAME_IS(n, "ext"));
-		if (!esc_eq_opt(v, w, true, vis))
+		int m = uparam_match(b, n, v, vis);
+		if (m == 1 || (m == 0 && (strict || param_must_match(n))))
 			return false;
 	}
 	return true;
@@ -446,6 +462,10 @@ static bool params_cover(struct sip_str a, struct sip_str b, bool strict, bool n
  * case-insensitively, values exactly after unescaping. */
 static bool headers_cover(struct sip_str a, struct sip_str b)
 {
+	if (a.len == 0)
+		return true;
+	if (b.len == 0)
+		return false;
 	const char *p = a.p, *end = p + a.len;
 
 	while (p < end) {
@@ -505,6 +525,8 @@ bool sip_uri_eq(const struct sip_uri *a, const struct sip_uri *b)
 		/* Not interpreted: same scheme (case-insensitive) and same text. */
 		if (!sip_str_caseeq(a->scheme_str, b->scheme_str) || a->raw.len != b->raw.len)
 			return false;
+		if (a->raw.len <= a->scheme_str.len)
+			return true;
 		return memcmp(a->raw.p + a->scheme_str.len, b->raw.p + b->scheme_str.len,
 			      a->raw.len - a->scheme_str.len) == 0;
 	case SIP_URI_TEL:

@@ -98,14 +98,21 @@ static int via_param(struct sip_via *v, const struct scan_param *prm)
 int sip_via_parse(struct sip_via *out, struct sip_str value)
 {
 	struct sip_via v;
+	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s, *q;
 
 	memset(&v, 0, sizeof v);
 	v.ttl = -1;
 
-	/* sent-protocol; SLASH = SWS "/" SWS */
+	/* sent-protocol; SLASH = SWS "/" SWS. Nearly every Via says "SIP/2.0/":
+	 * take that in one compare. */
 	p = scan_lws(p, end);
 	s = p;
+	if (end - p >= 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		v.protocol = (struct sip_str){ p, 7 };
+		p = scan_lws(p + 8, end);
+		goto transport;
+	}
 	p = scan_class(p, end, SC_TOKEN);
 	if (p == s)
 		return SIP_EPARSE;
@@ -122,6 +129,7 @@ int sip_via_parse(struct sip_via *out, struct sip_str value)
 	if (p == end || *p != '/')
 		return SIP_EPARSE;
 	p = scan_lws(p + 1, end);
+transport:
 	s = p;
 	p = scan_class(p, end, SC_TOKEN);
 	if (p == s)

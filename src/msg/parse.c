@@ -1,0 +1,539 @@
+/* sip_msg_parse: one heap block per message, the start line by hand, every header
+ * split in one pass into a fixed-capacity table (RFC 3261 7, 7.3, 18.3, 25).
+ *
+ * The block holds, in order: struct sip_msg, a copy of the bytes (NUL-terminated
+ * and followed by zero bytes, PAD in all, so the SSE2 scanners may load 16 bytes
+ * from any position up to the end and a header name may be compared 8 bytes at a
+ * time, 24 bytes from its start), then the first arena block, which receives the header
+ * table and the typed-value cache. A typical message therefore costs one malloc;
+ * only a message with an unusual number of headers or values chains an arena
+ * block. */
+#include <stdlib.h>
+
+#include "siphon/err.h"
+
+#include "msg_int.h"
+
+#define PAD 32u
+#define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
+
+static int fail(struct sip_parse_error *err, int code, uint16_t status, const char *reason,
+		size_t off)
+{
+	if (err) {
+		err->status = status;
+		err->reason = reason;
+		err->offset = off;
+	}
+	return code;
+}
+
+int sip_msg_clen_parse_(struct sip_str v, uint32_t *out)
+{
+	uint64_t n = 0;
+
+	if (v.len == 0 || v.len > 10)
+		return SIP_EPARSE;
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned d = (unsigned char)v.p[i] - '0';
+		if (d > 9)
+			return SIP_EPARSE;
+		n = n * 10 + d;
+	}
+	if (n > UINT32_MAX)
+		return SIP_EPARSE;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static inline bool is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* CSeq = 1*DIGIT LWS Method (RFC 3261 20.16). The number must fit 32 bits
+ * (8.1.1.5: "expressible as a 32-bit unsigned integer"); the value is already
+ * trimmed, folded LWS may separate the two parts (RFC 4475 3.1.1.1). */
+static int cseq_parse(struct sip_cseq *out, struct sip_str v)
+{
+	const char *p = v.p, *e = v.p + v.len;
+	uint64_t n = 0;
+	size_t digits = 0;
+	const char *ms;
+
+	while (p < e && (unsigned)(*p - '0') <= 9) {
+		n = n * 10 + (unsigned)(*p - '0');
+		if (++digits > 10)
+			return SIP_EPARSE;
+		p++;
+	}
+	if (!digits || n > UINT32_MAX || p == e || !is_lws(*p))
+		return SIP_EPARSE;
+	while (p < e && is_lws(*p))
+		p++;
+	ms = p;
+	while (p < e && sip_is_token((unsigned char)*p))
+		p++;
+	if (p == ms || p != e)
+		return SIP_EPARSE;
+	out->seq = (uint32_t)n;
+	out->method_str = (struct sip_str){ ms, (size_t)(e - ms) };
+	out->method = sip_method_from_str(out->method_str);
+	return 0;
+}
+
+/* Via values on one line: commas outside quoted strings separate values. */
+static unsigned via_values(struct sip_str v, bool no_comma)
+{
+	unsigned n = 1;
+	bool q = false;
+
+	if (no_comma)
+		return 1;
+	for (size_t i = 0; i < v.len; i++) {
+		char c = v.p[i];
+		if (c == '\\' && q)
+			i++;
+		else if (c == '"')
+			q = !q;
+		else if (c == ',' && !q)
+			n++;
+	}
+	return n;
+}
+
+/* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT, case-insensitive (RFC 3261 7.1).
+ * 0 for SIP/2.0; 505 for a well-formed other version; 400 when malformed. */
+static unsigned version_check(const char *p, const char *e)
+{
+	const char *maj, *min, *dot;
+
+	if (e - p < 7 || (p[0] | 0x20) != 's' || (p[1] | 0x20) != 'i' || (p[2] | 0x20) != 'p' ||
+	    p[3] != '/')
+		return 400;
+	maj = p + 4;
+	dot = maj;
+	while (dot < e && (unsigned)(*dot - '0') <= 9)
+		dot++;
+	if (dot == maj || dot == e || *dot != '.')
+		return 400;
+	min = dot + 1;
+	p = min;
+	while (p < e && (unsigned)(*p - '0') <= 9)
+		p++;
+	if (p == min || p != e)
+		return 400;
+	if (dot - maj == 1 && maj[0] == '2' && e - min == 1 && min[0] == '0')
+		return 0;
+	return 505;
+}
+
+static int parse_start_line(struct sip_msg *m, const char *p, const struct sip_limits *lim,
+			    struct sip_parse_error *err, const char **nextp)
+{
+	const char *b = m->buf, *end = m->buf + m->len;
+	const char *eol = p, *q, *u, *v, *nl;
+	unsigned vs;
+
+	for (;;) {
+		eol = sip_scan_ctl(eol);
+		if (*eol != '\t')
+			break;
+		eol++;
+	}
+	if (eol >= end)
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Truncated Start-Line)",
+			    (size_t)(eol - b));
+	if (*eol == '\r') {
+		if (eol[1] != '\n')
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Bare CR)", (size_t)(eol - b));
+		nl = eol + 2;
+	} else if (*eol == '\n') {
+		nl = eol + 1;
+	} else {
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Control character in Start-Line)",
+			    (size_t)(eol - b));
+	}
+
+	if ((p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == '/') {
+		/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF. '/' is
+		 * not a token character, so no method can look like this. */
+		m->is_request = false;
+		if ((size_t)(eol - p) > lim->max_line)
+			return fail(err, SIP_ETOOBIG, 400, "Bad Request (Status-Line too long)",
+				    (size_t)(p - b));
+		q = p;
+		while (q < eol && *q != ' ')
+			q++;
+		vs = version_check(p, q);
+		if (vs == 505)
+			return fail(err, SIP_EPARSE, 505, "Version Not Supported", (size_t)(p - b));
+		if (vs || q == eol || eol - q < 4)
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed Status-Line)",
+				    (size_t)(p - b));
+		m->version = (struct sip_str){ p, (size_t)(q - p) };
+		q++;
+		/* Status-Code = 3DIGIT, 100..699 (RFC 3261 7.2, 21): anything longer,
+		 * e.g. RFC 4475 3.1.2.19's 4294967301, is malformed. */
+		if ((unsigned)(q[0] - '1') > 5 || (unsigned)(q[1] - '0') > 9 ||
+		    (unsigned)(q[2] - '0') > 9 || (q + 3 != eol && q[3] != ' '))
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed Status-Code)",
+				    (size_t)(q - b));
+		m->status = (uint16_t)((q[0] - '0') * 100 + (q[1] - '0') * 10 + (q[2] - '0'));
+		/* Reason-Phrase may be empty; a missing SP before it is tolerated. */
+		q += 3;
+		if (q < eol)
+			q++;
+		m->reason = (struct sip_str){ q, (size_t)(eol - q) };
+		*nextp = nl;
+		return 0;
+	}
+
+	/* Request-Line = Method SP Request-URI SP SIP-Version CRLF, single SPs
+	 * (RFC 4475 3.1.2.9/3.1.2.10 lwsstart and trws are rejected). */
+	m->is_request = true;
+	if ((size_t)(eol - p) > lim->max_line)
+		return fail(err, SIP_ETOOBIG, 414, "Request-URI Too Long", (size_t)(p - b));
+	q = p;
+	while (sip_is_token((unsigned char)*q))
+		q++;
+	if (q == p || *q != ' ')
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed Method)", (size_t)(q - b));
+	m->method_str = (struct sip_str){ p, (size_t)(q - p) };
+	m->method = sip_method_from_str(m->method_str);
+	u = q + 1;
+	q = u;
+	while ((unsigned char)*q > ' ')
+		q++;
+	/* RFC 4475 3.1.2.7: a Request-URI in <> is not a Request-URI. */
+	if (q == u || *q != ' ' || *u == '<')
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed Request-URI)",
+			    (size_t)(u - b));
+	m->ruri_str = (struct sip_str){ u, (size_t)(q - u) };
+	v = q + 1;
+	vs = version_check(v, eol);
+	if (vs == 505)
+		return fail(err, SIP_EPARSE, 505, "Version Not Supported", (size_t)(v - b));
+	if (vs)
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed SIP-Version)",
+			    (size_t)(v - b));
+	m->version = (struct sip_str){ v, (size_t)(eol - v) };
+	*nextp = nl;
+	return 0;
+}
+
+/* Grow the header table in the arena (only for messages with more header lines
+ * than the first estimate). */
+static int grow_table(struct sip_msg *m, uint16_t *cap, uint16_t max)
+{
+	size_t ncap = (size_t)*cap * 2;
+	struct sip_hdr *t;
+
+	if (ncap > max)
+		ncap = max;
+	t = sip_arena_alloc(&m->arena, ncap * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, m->hdrs, (size_t)m->nhdrs * sizeof(*t));
+	m->hdrs = t;
+	*cap = (uint16_t)ncap;
+	return 0;
+}
+
+static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limits *lim,
+			 uint16_t cap, struct sip_parse_error *err, const char **bodyp)
+{
+	const char *b = m->buf, *end = m->buf + m->len;
+	struct sip_msg_cache *c = m->cache;
+	uint16_t last[SIP_HDR__COUNT];
+	/* The table, count and mask live in locals while splitting: the stores of
+	 * uint8_t fields below may alias anything, which would otherwise reload
+	 * them from *m on every line. */
+	struct sip_hdr *hdrs = m->hdrs;
+	uint16_t *first = m->first;
+	unsigned n = 0;
+	uint64_t present = 0;
+	const size_t max_line = lim->max_line;
+
+	for (;;) {
+		const char *name = p, *q, *vs, *eol, *nl, *ve;
+		unsigned commas;
+		enum sip_hdr_id id;
+		struct sip_hdr *h;
+		struct sip_str val;
+		size_t nlen;
+
+		/* End of the header section: an empty line (bare LF tolerated,
+		 * RFC 3261 7.5 robustness). It is mandatory (RFC 3261 7): without it
+		 * a truncated datagram would pass for a whole one. */
+		if (SIP_UNLIKELY((unsigned char)*p <= '\r')) {
+			if ((*p == '\r' && p[1] == '\n') || *p == '\n') {
+				*bodyp = p + (*p == '\r' ? 2 : 1);
+				m->nhdrs = (uint16_t)n;
+				m->present = present;
+				return 0;
+			}
+			if (p >= end)
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Missing empty line after headers)", (size_t)(p - b));
+		}
+
+		q = sip_scan_name_end(p);
+		nlen = (size_t)(q - name);
+		if (SIP_UNLIKELY(nlen == 0))
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed header name)",
+				    (size_t)(p - b));
+		id = sip_hdr_id_padded(name, nlen);
+		/* A known name is a token by construction; check the others. */
+		if (id == SIP_HDR_OTHER)
+			for (const char *t = name; t < q; t++)
+				if (SIP_UNLIKELY(!sip_is_token((unsigned char)*t)))
+					return fail(err, SIP_EPARSE, 400,
+						    "Bad Request (Malformed header name)", (size_t)(t - b));
+		/* SP/HTAB before the colon is allowed in SIP (RFC 3261 7.3.1). */
+		if (SIP_UNLIKELY(*q != ':')) {
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q != ':')
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Missing colon after header name)", (size_t)(q - b));
+		}
+		q++;
+		/* Leading LWS, including a fold right after the colon ("To :\r\n sip:...");
+		 * the usual single SP first. */
+		if (q[0] == ' ' && (unsigned char)q[1] > ' ')
+			q++;
+		else for (;;) {
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (q[0] == '\r' && q[1] == '\n' && (q[2] == ' ' || q[2] == '\t'))
+				q += 3;
+			else if (q[0] == '\n' && (q[1] == ' ' || q[1] == '\t'))
+				q += 2;
+			else
+				break;
+		}
+		vs = q;
+		commas = 0;
+		/* The value runs to a line end not followed by SP/HTAB (folding,
+		 * RFC 3261 7.3.1). */
+		for (;;) {
+			eol = sip_scan_ctl_commas(q, &commas);
+			if (*eol == '\r' && eol[1] == '\n') {
+				nl = eol + 2;
+			} else if (*eol == '\n') {
+				nl = eol + 1;
+			} else if (*eol == '\t') {
+				q = eol + 1;
+				continue;
+			} else if (eol >= end) {
+				return fail(err, SIP_EPARSE, 400, "Bad Request (Truncated header)",
+					    (size_t)(p - b));
+			} else {
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Control character in header)",
+					    (size_t)(eol - b));
+			}
+			if (*nl != ' ' && *nl != '\t')
+				break;
+			q = nl;
+		}
+		if (SIP_UNLIKELY((size_t)(eol - p) > max_line))
+			return fail(err, SIP_ETOOBIG, 400, "Bad Request (Header line too long)",
+				    (size_t)(p - b));
+		/* Only SP, HTAB, CR and LF can be below 0x21 inside a value here. */
+		ve = eol;
+		while (ve > vs && (unsigned char)ve[-1] <= ' ')
+			ve--;
+		val = (struct sip_str){ vs, (size_t)(ve - vs) };
+
+		if (SIP_UNLIKELY(n == cap)) {
+			int e;
+			if (cap >= lim->max_headers)
+				return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many headers)",
+					    (size_t)(p - b));
+			m->nhdrs = (uint16_t)n;
+			e = grow_table(m, &cap, lim->max_headers);
+			if (e)
+				return e;
+			hdrs = m->hdrs;
+		}
+		h = &hdrs[n];
+		*h = (struct sip_hdr){ .name = { name, nlen },
+				       .value = val,
+				       .id = (uint8_t)id,
+				       .flags = commas ? 0 : SIP_HDR_F_NO_COMMA,
+				       .next = SIP_HDR_NONE };
+		if (first[id] == SIP_HDR_NONE) {
+			first[id] = (uint16_t)n;
+			present |= (uint64_t)1 << id;
+		} else {
+			hdrs[last[id]].next = (uint16_t)n;
+			/* Singletons: RFC 4475 3.3.8 (multi01) and 3.3.9 (mcl01). */
+			if (id == SIP_HDR_CALL_ID || id == SIP_HDR_FROM || id == SIP_HDR_TO ||
+			    id == SIP_HDR_CSEQ)
+				return fail(err, SIP_EPARSE, 400,
+					    id == SIP_HDR_CALL_ID ? "Bad Request (Duplicate Call-ID)" :
+					    id == SIP_HDR_FROM    ? "Bad Request (Duplicate From)" :
+					    id == SIP_HDR_TO      ? "Bad Request (Duplicate To)" :
+								    "Bad Request (Duplicate CSeq)",
+					    (size_t)(p - b));
+		}
+		last[id] = (uint16_t)n;
+		n++;
+
+		if (id > SIP_HDR_CONTENT_LENGTH) {
+			p = nl;
+			continue;
+		}
+		switch (id) {
+		case SIP_HDR_VIA:
+			c->via_values += via_values(val, commas == 0);
+			if (c->via_values > lim->max_vias)
+				return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many Via values)",
+					    (size_t)(p - b));
+			break;
+		case SIP_HDR_CSEQ:
+			if (cseq_parse(&c->cseq, val))
+				return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed CSeq)",
+					    (size_t)(vs - b));
+			break;
+		case SIP_HDR_CONTENT_LENGTH: {
+			uint32_t cl;
+			if (sip_msg_clen_parse_(val, &cl))
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Malformed Content-Length)", (size_t)(vs - b));
+			if (c->has_content_length && cl != c->content_length)
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Conflicting Content-Length)", (size_t)(p - b));
+			c->content_length = cl;
+			c->has_content_length = true;
+			break;
+		}
+		case SIP_HDR_CALL_ID:
+			if (val.len == 0)
+				return fail(err, SIP_EPARSE, 400, "Bad Request (Empty Call-ID)",
+					    (size_t)(p - b));
+			break;
+		default:
+			break;
+		}
+		p = nl;
+	}
+}
+
+int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct sip_limits *limp,
+		  struct sip_parse_error *err)
+{
+	struct sip_limits lim;
+	struct sip_msg *m;
+	struct sip_msg_cache *c;
+	size_t skip = 0, hcap, msz, bsz, asz, body_off, avail;
+	char *block, *copy;
+	const char *p, *body;
+	int e;
+
+	sip_limits_resolve(&lim, limp);
+	/* RFC 3261 7.5: CRLFs before the start-line are ignored. */
+	while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
+		skip++;
+	if (len - skip > lim.max_msg_size) {
+		bool resp = len - skip >= 4 && (buf[skip] | 0x20) == 's' &&
+			    (buf[skip + 1] | 0x20) == 'i' && (buf[skip + 2] | 0x20) == 'p' &&
+			    buf[skip + 3] == '/';
+		return fail(err, SIP_ETOOBIG, resp ? 513 : 413,
+			    resp ? "Message Too Large" : "Request Entity Too Large", skip);
+	}
+	if (len == skip)
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Empty message)", skip);
+	buf += skip;
+	len -= skip;
+
+	/* Header table: room for a line per 16 bytes plus some, capped by the limit;
+	 * typed values get room proportional to the message. */
+	hcap = len / 16 + 8;
+	if (hcap > lim.max_headers)
+		hcap = lim.max_headers;
+	msz = ALIGN16(sizeof(struct sip_msg));
+	bsz = ALIGN16(len + PAD);
+	asz = hcap * sizeof(struct sip_hdr) + ALIGN16(sizeof(struct sip_msg_cache)) + 1024 + 3 * len;
+	block = malloc(msz + bsz + asz);
+	if (!block)
+		return -ENOMEM;
+	m = (struct sip_msg *)(void *)block;
+	copy = block + msz;
+	memcpy(copy, buf, len);
+	memset(copy + len, 0, PAD);
+
+	memset(m, 0, sizeof(*m));
+	memset(m->first, 0xff, sizeof(m->first));
+	m->buf = copy;
+	m->len = len;
+	sip_arena_init(&m->arena, block + msz + bsz, asz);
+	m->hdrs = sip_arena_alloc(&m->arena, hcap * sizeof(struct sip_hdr));
+	c = sip_arena_zalloc(&m->arena, sizeof(*c));
+	m->cache = c;
+	if (!m->hdrs || !c) { /* cannot happen: the first block was sized for both */
+		free(block);
+		return -ENOMEM;
+	}
+
+	e = parse_start_line(m, copy, &lim, err, &p);
+	if (e)
+		goto fail;
+	e = parse_headers(m, p, &lim, (uint16_t)hcap, err, &body);
+	if (e)
+		goto fail;
+	body_off = (size_t)(body - copy);
+
+	/* RFC 3261 8.1.1 / 8.2.2 mandatory headers; the reason names the missing one. */
+#define NEED(bit, why)                                                              \
+	if (!(m->present & ((uint64_t)1 << (bit)))) {                                      \
+		e = fail(err, SIP_EPARSE, 400, why, body_off);                        \
+		goto fail;                                                                 \
+	}
+	NEED(SIP_HDR_CALL_ID, "Bad Request (Missing Call-ID)");
+	NEED(SIP_HDR_FROM, "Bad Request (Missing From)");
+	NEED(SIP_HDR_TO, "Bad Request (Missing To)");
+	NEED(SIP_HDR_CSEQ, "Bad Request (Missing CSeq)");
+	NEED(SIP_HDR_VIA, "Bad Request (Missing Via)");
+#undef NEED
+	/* RFC 3261 8.2.2 / RFC 4475 3.1.2.17: the CSeq method names the request. */
+	if (m->is_request && !sip_str_eq(c->cseq.method_str, m->method_str)) {
+		e = fail(err, SIP_EPARSE, 400, "Bad Request (CSeq method does not match)",
+			 (size_t)(m->hdrs[m->first[SIP_HDR_CSEQ]].value.p - copy));
+		goto fail;
+	}
+
+	/* RFC 3261 18.3: on a datagram the body is Content-Length bytes; fewer is an
+	 * error, extra bytes are discarded; without Content-Length it is the rest. */
+	avail = len - body_off;
+	if (c->has_content_length) {
+		if (c->content_length > avail) {
+			e = fail(err, SIP_EPARSE, 400,
+				 "Bad Request (Content-Length larger than message)", body_off);
+			goto fail;
+		}
+		avail = c->content_length;
+		m->len = body_off + avail;
+		copy[m->len] = '\0'; /* msg.h: buf is NUL-terminated */
+	}
+	m->body = (struct sip_str){ body, avail };
+	*mp = m;
+	return 0;
+fail:
+	/* Offsets so far are into the copy, which starts after the skipped CRLFs. */
+	if (err && (e == SIP_EPARSE || e == SIP_ETOOBIG))
+		err->offset += skip;
+	sip_arena_free(&m->arena);
+	free(block);
+	return e;
+}
+
+void sip_msg_free(struct sip_msg *m)
+{
+	if (!m)
+		return;
+	sip_arena_free(&m->arena);
+	free(m);
+}
