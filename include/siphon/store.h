@@ -355,6 +355,12 @@ int sip_store_pub_each(struct sip_store *st, sip_store_pub_cb cb, void *arg);
 /* Message-summary counts of aor (owned: sip_store_mwi_clear). 0 or SIP_ENOTFOUND. */
 int sip_store_mwi_get(struct sip_store *st, struct sip_str aor, struct sip_store_mwi *out);
 
+/* A counter that every committed change to a user or a block list increases, by
+ * whatever process made it (the CLI included). A service that caches users and
+ * policies (a store read costs ~10 us: bench/store.c) reads it now and then (say once
+ * a second) and drops its cache when it moved. 0 or a negative code. */
+int sip_store_users_generation(struct sip_store *st, uint64_t *gen);
+
 /* ------------------------------------------------------------------ helpers */
 
 /* Canonical AOR of in, written to out (reset first): "alice@Example.COM",
@@ -446,6 +452,7 @@ struct sip_store_ops {
 			       int64_t now, sip_store_pub_cb cb, void *arg);
 	int (*pub_each)(struct sip_store *st, sip_store_pub_cb cb, void *arg);
 	int (*mwi_get)(struct sip_store *st, struct sip_str aor, struct sip_store_mwi *out);
+	int (*users_generation)(struct sip_store *st, uint64_t *gen);
 };
 
 struct sip_store {

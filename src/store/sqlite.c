@@ -57,6 +57,8 @@ static const char schema_v1[] =
 	" expires_at INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,"
 	" updated_at INTEGER NOT NULL, PRIMARY KEY (entity, event, etag)) WITHOUT ROWID;"
 	"CREATE INDEX publications_expiry ON publications (expires_at);"
+	"CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta (name, value) VALUES ('users', 0);"
 	"CREATE TABLE mwi ("
 	" aor TEXT PRIMARY KEY, new_msgs INTEGER NOT NULL, old_msgs INTEGER NOT NULL,"
 	" urgent_new INTEGER NOT NULL, urgent_old INTEGER NOT NULL,"
@@ -120,6 +122,7 @@ const char *const store_sqlite_wsql[W_COUNT] = {
 	[W_MWI_PUT] = "INSERT OR REPLACE INTO mwi (aor, new_msgs, old_msgs, urgent_new,"
 		" urgent_old, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[W_MWI_DEL] = "DELETE FROM mwi WHERE aor = ?1",
+	[W_USERS_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'users'",
 };
 
 const char *const store_sqlite_rsql[R_COUNT] = {
@@ -146,6 +149,7 @@ const char *const store_sqlite_rsql[R_COUNT] = {
 	[R_PUB_ALL] = "SELECT " PUB_COLS " FROM publications ORDER BY entity, event, etag",
 	[R_MWI_GET] = "SELECT aor, new_msgs, old_msgs, urgent_new, urgent_old, updated_at"
 		" FROM mwi WHERE aor = ?1",
+	[R_USERS_GEN] = "SELECT value FROM meta WHERE name = 'users'",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -557,6 +561,7 @@ static const struct sip_store_ops sqlite_ops = {
 	.pub_each_entity = store_sqlite_pub_each_entity,
 	.pub_each = store_sqlite_pub_each,
 	.mwi_get = store_sqlite_mwi_get,
+	.users_generation = store_sqlite_users_generation,
 };
 
 int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *opt)

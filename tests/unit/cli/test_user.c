@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "siphon/auth.h"
+#include "siphon/store.h"
 
 struct run {
 	int status;        /* exit status, or -1 when killed */
@@ -410,6 +411,34 @@ static void test_mwi(void **state)
 	assert_string_equal(r.out, "sip:alice@localhost 0/0 (0/0)\n");
 }
 
+/* `siphon user set` while a store (the server's) has the database open: the open
+ * store sees the change and its users generation moves. */
+static void test_live_update(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_store_options opt = { .path = f->db };
+	struct sip_store *st;
+	struct sip_store_user u;
+	struct run r;
+	uint64_t g0, g1;
+
+	RUN(&r, NULL, "user", "add", "live@localhost", "--password", "x", "--db", f->db);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(sip_store_open(&st, &opt), 0);
+	assert_int_equal(sip_store_users_generation(st, &g0), 0);
+	assert_int_equal(sip_store_user_get(st, SIP_STR("sip:live@localhost"), &u), 0);
+	assert_false(u.dnd);
+	sip_store_user_clear(&u);
+	RUN(&r, NULL, "user", "set", "live@localhost", "--dnd", "on", "--db", f->db);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(sip_store_users_generation(st, &g1), 0);
+	assert_true(g1 > g0);
+	assert_int_equal(sip_store_user_get(st, SIP_STR("sip:live@localhost"), &u), 0);
+	assert_true(u.dnd);
+	sip_store_user_clear(&u);
+	sip_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_set_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mwi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_update, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
