@@ -56,10 +56,12 @@
  * statement each).
  *
  * COST of a write (bench/store.c, same VM): about 4-5 us of CPU in the store's
- * threads per binding upsert when saturated (100,000+ durable writes/s), 8-12 us at
- * 20,000 writes/s paced, 7-14 us at 5,000/s; the owner thread adds about 2 us (batch
- * copy, submit, completion). A commit has a fixed cost (~100 us: file locks, one
- * write per WAL frame), which opt.commit_interval_us amortizes.
+ * threads per binding upsert when saturated (about 100,000 durable writes/s); paced,
+ * 5-12 us at 20,000 writes/s and 7-8 us at 5,000/s on a small table, up to ~20 us at
+ * 5,000/s with 200,000 rows where nearly every write dirties a page of its own (a
+ * WAL frame and its checkpoint copy each); the owner thread adds about 2 us (batch
+ * copy, submit, completion). A commit has a fixed cost (~100 us: file locks, two
+ * writes per WAL frame), which opt.commit_interval_us amortizes.
  *
  * RECORDS are plain structs of slices (struct sip_str) and integers.
  *  - Passed to a batch_*() function, the slices borrow from the caller for the
