@@ -11,3 +11,20 @@ SIPHON_CMD(explain, cmd_explain, 1, -1, "explain CODE... [--json] [--lang en|vi]
 	   "explain SIP response codes: meaning, what to do, RFC")
 SIPHON_CMD(compare, cmd_compare, 2, 2, "compare CODE CODE [--json] [--lang en|vi]",
 	   "compare two SIP response codes and their key differences")
+SIPHON_CMD(user, cmd_user, 1, -1,
+	   "user add AOR [--password P] [--db FILE]\n"
+	   "       siphon user del AOR [--db FILE]\n"
+	   "       siphon user list [--verbose] [--db FILE]\n"
+	   "       siphon user set AOR [--dnd on|off] [--decline-code 603|607] [--db FILE]\n"
+	   "       siphon user block AOR URI [--code 603|607] [--db FILE]\n"
+	   "       siphon user unblock AOR URI [--db FILE]\n"
+	   "  AOR is user@domain (the realm is the domain); a bare name is in --domain\n"
+	   "  (default localhost). Passwords are stored only as MD5 and SHA-256 HA1 hashes;\n"
+	   "  without --password it is read from the terminal (no echo) or stdin.\n"
+	   "  --db defaults to siphon.db; list never prints hashes unless --verbose",
+	   "manage the domain's users: credentials, do-not-disturb, block list")
+SIPHON_CMD(mwi, cmd_mwi, 2, -1,
+	   "mwi set AOR NEW/OLD [--urgent NEW/OLD] [--db FILE]\n"
+	   "       siphon mwi show AOR [--db FILE]\n"
+	   "       siphon mwi clear AOR [--db FILE]",
+	   "set the voicemail counts behind message-summary (RFC 3842) notifications")
