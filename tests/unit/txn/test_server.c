@@ -77,6 +77,41 @@ static void test_invite_100_trying(void **state)
 	fx_free(f);
 }
 
+/* The transaction's own 100 Trying carries received and rport (18.2.1, RFC 3581)
+ * when the client asked for rport or its sent-by is not the source address. */
+static void test_100_trying_received_rport(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn_dest src = fx_dest(SIP_TXN_UDP, "127.0.0.1", 40000, 0);
+
+	fx_recv(f, fx_req("INVITE", "z9hG4bKr1", 1, "UDP", 5070, ";rport;x=1", NULL), &src);
+	fx_recv(f, fx_msg("INVITE sip:bob@127.0.0.1 SIP/2.0\n"
+			  "Via: SIP/2.0/UDP client.example.com:5072;branch=z9hG4bKr2;received=10.0.0.9\n"
+			  "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp\n"
+			  "From: <sip:a@example.com>;tag=1\nTo: <sip:bob@127.0.0.1>\n"
+			  "Call-ID: r2\nCSeq: 1 INVITE\nMax-Forwards: 70\nContent-Length: 0\n\n"),
+		&src);
+	sip_timers_advance(&f->ts, 200);
+	assert_int_equal(f->nsent, 2);
+	assert_non_null(strstr(f->sent[0].buf,
+			       "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKr1;x=1;received=127.0.0.1;rport=40000\r\n"));
+	assert_int_equal(fx_port(&f->sent[0].dst), 40000);
+	assert_non_null(strstr(f->sent[1].buf,
+			       "Via: SIP/2.0/UDP client.example.com:5072;branch=z9hG4bKr2;received=127.0.0.1\r\n"));
+	assert_non_null(strstr(f->sent[1].buf, "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp\r\n"));
+	assert_true(strstr(f->sent[1].buf, "client.example.com") < strstr(f->sent[1].buf, "proxy.example.com"));
+	assert_int_equal(fx_port(&f->sent[1].dst), 5072);
+	/* Each still parses as a response for its transaction. */
+	for (int i = 0; i < 2; i++) {
+		struct sip_msg *m;
+		assert_int_equal(sip_msg_parse(&m, f->sent[i].buf, f->sent[i].len, NULL, NULL), 0);
+		assert_int_equal(m->status, 100);
+		sip_msg_free(m);
+	}
+	fx_free(f);
+}
+
 /* The TU answers within 200 ms: no 100 Trying. */
 static void test_invite_tu_answers_first(void **state)
 {
@@ -434,6 +469,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_invite_100_trying),
+		cmocka_unit_test(test_100_trying_received_rport),
 		cmocka_unit_test(test_invite_tu_answers_first),
 		cmocka_unit_test(test_invite_udp_timer_g_h),
 		cmocka_unit_test(test_invite_udp_confirmed_timer_i),
