@@ -38,7 +38,8 @@ const char *sip_method_name(enum sip_method m); /* "INVITE", ...; "" for OTHER *
 
 /* Split the next element off a comma-separated header value. Commas inside quoted
  * strings and <...> do not split. *rest advances past the element and its comma.
- * Returns true and the trimmed element in *item, or false when nothing is left. */
+ * Returns true and the trimmed element in *item, or false when nothing is left.
+ * Empty elements (",,") are skipped. */
 bool sip_list_next(struct sip_str *rest, struct sip_str *item);
 
 /* Via (RFC 3261 20.42, RFC 3581, RFC 5118 for IPv6). */
@@ -73,7 +74,7 @@ struct sip_addr {
 	bool star;                 /* Contact: * (RFC 3261 10.2.2) */
 	/* Contact parameters (RFC 3261 20.10, RFC 5626). */
 	bool has_expires;
-	uint32_t expires;
+	uint32_t expires;          /* above 2**32-1 reads 2**32-1, malformed 3600 (RFC 3261 10.2.1.1) */
 	int q;                     /* q-value in thousandths (1000 = 1.0); -1 when absent */
 	struct sip_str instance;   /* +sip.instance value, quotes removed */
 	bool has_reg_id;

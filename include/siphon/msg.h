@@ -89,8 +89,13 @@ struct sip_hdr {
 	struct sip_str name;   /* as on the wire (may be compact) */
 	struct sip_str value;  /* leading/trailing LWS trimmed; folded lines stay inside */
 	uint8_t id;            /* enum sip_hdr_id */
+	uint8_t flags;         /* SIP_HDR_F_*: facts sip_msg_parse established (0 = none known) */
 	uint16_t next;         /* index of the next header line with the same id, or SIP_HDR_NONE */
 };
+
+/* flags: the value holds no ',' at all, so it is a single list element (set by
+ * sip_msg_parse; a header line made by other code may leave it 0). */
+#define SIP_HDR_F_NO_COMMA 0x01u
 
 /* Limits on what the parser accepts (0 means the default shown). */
 struct sip_limits {

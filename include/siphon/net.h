@@ -11,7 +11,19 @@
  * TLS today, WebSocket (RFC 7118) later, invisible to the layers above.
  *
  * Everything runs on the loop's thread; nothing here starts a thread. Callbacks
- * may call any function of this header, including sip_net_close. */
+ * may call any function of this header, including sip_net_close.
+ *
+ * Use (the transaction layer's view):
+ *   sip_net_alloc(&net, &cfg)  with cfg.on_recv (every parsed message and its
+ *                              struct sip_net_src) and cfg.on_error (bytes that
+ *                              could not be delivered, by conn_id);
+ *   sip_net_listen(net, spec)  per "udp:ADDR:PORT" / "tcp:..." / "tls:..." spec;
+ *   requests:  sip_net_send_request (applies the 18.1.1 UDP->TCP switch and
+ *              rewrites the top Via), or sip_net_send;
+ *   responses: sip_net_response_dest(req, src) gives the 18.2.2 destination
+ *              (the request's connection first); sip_net_via_fix + _apply write
+ *              received/rport into the response's top Via (RFC 3581);
+ *   sip_net_close(net, cb, arg) and keep running the loop until cb. */
 #ifndef SIPHON_NET_H
 #define SIPHON_NET_H
 
@@ -113,12 +125,16 @@ typedef void (*sip_net_recv_cb)(struct sip_msg *msg, const struct sip_net_src *s
  * transport error). dst->conn_id names the connection. */
 typedef void (*sip_net_error_cb)(const struct sip_net_dest *dst, int err, void *arg);
 typedef void (*sip_net_closed_cb)(void *arg);
+/* A stream connection closed (peer, idle timeout, error, cap): RFC 5626 flows
+ * bound to it are gone. err is 0 for an orderly end. Not called by sip_net_close. */
+typedef void (*sip_net_conn_closed_cb)(const struct sip_net_dest *conn, int err, void *arg);
 
 struct sip_net_config {
 	struct uv_loop_s *loop;
 	sip_net_recv_cb on_recv;
 	sip_net_error_cb on_error;     /* may be NULL */
-	void *arg;                     /* passed to on_recv and on_error */
+	sip_net_conn_closed_cb on_conn_closed; /* may be NULL */
+	void *arg;                     /* passed to every callback above */
 	struct sip_limits limits;      /* parser limits (zeros: defaults) */
 	unsigned max_conns;            /* open stream connections; 0: 1024 */
 	size_t max_conn_rbuf;          /* bytes buffered per connection for an incomplete
@@ -142,8 +158,10 @@ int sip_net_listen(struct sip_net *net, const struct sip_listen_spec *spec,
 		   struct sip_listener **lisp);
 const struct sip_net_addr *sip_listener_addr(const struct sip_listener *lis);
 enum sip_tp sip_listener_tp(const struct sip_listener *lis);
-/* The first listener of transport tp and the address family of want (NULL: any), or
- * NULL. The transaction layer uses it to write its Via sent-by. */
+/* A listener of transport tp for talking to want (NULL: any): same address family,
+ * preferring a wildcard bind or one on the same side of loopback as want, then
+ * the one opened first; NULL if none. UDP sends without dst->lis use it; the
+ * transaction layer can use it to write its Via sent-by. */
 struct sip_listener *sip_net_find_listener(struct sip_net *net, enum sip_tp tp,
 					   const struct sip_net_addr *want);
 

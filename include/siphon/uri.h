@@ -55,8 +55,9 @@ bool sip_uri_eq(const struct sip_uri *a, const struct sip_uri *b);
 
 /* Find parameter name in a ';'-separated parameter list (URI or header params, with
  * or without a leading ';'). Names compare case-insensitively. On success *value is
- * the value (empty for a flag parameter like ;lr) and 0 is returned; SIP_ENOTFOUND
- * when absent. */
+ * the value (empty for a flag parameter like ;lr; a quoted value without its
+ * quotes) and 0 is returned; SIP_ENOTFOUND when absent. LWS around ';' and '='
+ * is allowed (header parameters). */
 int sip_param_find(struct sip_str params, const char *name, struct sip_str *value);
 
 /* Unescape %HH sequences of s into dst (at most dstsz-1 bytes, NUL-terminated).

@@ -68,6 +68,9 @@ static void json_str(struct sip_buf *o, struct sip_str s)
 		if (c == '"' || c == '\\') {
 			char esc[2] = { '\\', (char)c };
 			sip_buf_append(o, esc, 2);
+		} else if (c == '\r' || c == '\n' || c == '\t') {
+			char esc[2] = { '\\', c == '\r' ? 'r' : c == '\n' ? 'n' : 't' };
+			sip_buf_append(o, esc, 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			sip_buf_printf(o, "\\u%04x", c);
 		} else {
@@ -385,10 +388,268 @@ static bool summarised(enum sip_hdr_id id)
 	case SIP_HDR_VIA: case SIP_HDR_FROM: case SIP_HDR_TO: case SIP_HDR_CALL_ID:
 	case SIP_HDR_CSEQ: case SIP_HDR_MAX_FORWARDS: case SIP_HDR_CONTENT_LENGTH:
 	case SIP_HDR_CONTENT_TYPE: case SIP_HDR_CONTACT: case SIP_HDR_ROUTE:
-	case SIP_HDR_RECORD_ROUTE: case SIP_HDR_EXPIRES:
+	case SIP_HDR_RECORD_ROUTE: case SIP_HDR_EXPIRES: case SIP_HDR_MIN_EXPIRES:
+	case SIP_HDR_EVENT: case SIP_HDR_SUBSCRIPTION_STATE: case SIP_HDR_REASON:
+	case SIP_HDR_RETRY_AFTER: case SIP_HDR_RSEQ: case SIP_HDR_RACK:
+	case SIP_HDR_SESSION_EXPIRES: case SIP_HDR_REFER_TO: case SIP_HDR_SIP_ETAG:
+	case SIP_HDR_SIP_IF_MATCH: case SIP_HDR_SUPPRESS_IF_MATCH: case SIP_HDR_AUTHORIZATION:
+	case SIP_HDR_PROXY_AUTHORIZATION: case SIP_HDR_WWW_AUTHENTICATE:
+	case SIP_HDR_PROXY_AUTHENTICATE:
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* ---- Event, Subscription-State, Reason, RAck, digest, ... ---- */
+
+/* A text field "  name=value" (skipped when empty). */
+static void text_field(struct sip_buf *o, const char *name, struct sip_str v)
+{
+	if (!v.len)
+		return;
+	sip_buf_printf(o, "  %s=", name);
+	text_str(o, v);
+}
+
+static void label(struct report *r, const char *l)
+{
+	sip_buf_printf(&r->out, "%-16s", l);
+}
+
+static void events(struct report *r, bool *first)
+{
+	struct sip_buf *o = &r->out;
+	const struct sip_event *ev;
+	const struct sip_subscription_state *ss;
+
+	if (sip_msg_has(r->m, SIP_HDR_EVENT)) {
+		if (sip_msg_event(r->m, &ev)) {
+			fail_hdr(r, SIP_HDR_EVENT, "Event");
+		} else if (r->json) {
+			bool f = true;
+			json_key(o, first, "event");
+			sip_buf_append_cstr(o, "{");
+			json_kstr(o, &f, "package", ev->package);
+			if (ev->id.len)
+				json_kstr(o, &f, "id", ev->id);
+			sip_buf_append_cstr(o, "}");
+		} else {
+			label(r, "Event:");
+			text_str(o, ev->package);
+			text_field(o, "id", ev->id);
+			sip_buf_append_cstr(o, "\n");
+		}
+	}
+	if (sip_msg_has(r->m, SIP_HDR_SUBSCRIPTION_STATE)) {
+		if (sip_msg_subscription_state(r->m, &ss)) {
+			fail_hdr(r, SIP_HDR_SUBSCRIPTION_STATE, "Subscription-State");
+		} else if (r->json) {
+			bool f = true;
+			json_key(o, first, "subscription_state");
+			sip_buf_append_cstr(o, "{");
+			json_kstr(o, &f, "state", ss->state_str);
+			if (ss->reason.len)
+				json_kstr(o, &f, "reason", ss->reason);
+			if (ss->expires >= 0)
+				json_knum(o, &f, "expires", ss->expires);
+			if (ss->retry_after >= 0)
+				json_knum(o, &f, "retry_after", ss->retry_after);
+			sip_buf_append_cstr(o, "}");
+		} else {
+			label(r, "Sub-State:");
+			text_str(o, ss->state_str);
+			text_field(o, "reason", ss->reason);
+			if (ss->expires >= 0)
+				sip_buf_printf(o, "  expires=%lld", (long long)ss->expires);
+			if (ss->retry_after >= 0)
+				sip_buf_printf(o, "  retry-after=%lld", (long long)ss->retry_after);
+			sip_buf_append_cstr(o, "\n");
+		}
+	}
+}
+
+static void etags(struct report *r, bool *first)
+{
+	static const struct { enum sip_hdr_id id; const char *label, *key; } t[] = {
+		{ SIP_HDR_SIP_ETAG, "SIP-ETag:", "sip_etag" },
+		{ SIP_HDR_SIP_IF_MATCH, "SIP-If-Match:", "sip_if_match" },
+		{ SIP_HDR_SUPPRESS_IF_MATCH, "Suppress-If-M.:", "suppress_if_match" },
+	};
+	struct sip_str v;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!sip_msg_has(r->m, t[i].id))
+			continue;
+		if (sip_msg_etag(r->m, t[i].id, &v)) {
+			fail_hdr(r, t[i].id, sip_hdr_name(t[i].id));
+		} else if (r->json) {
+			json_kstr(&r->out, first, t[i].key, v);
+		} else {
+			label(r, t[i].label);
+			text_str(&r->out, v);
+			sip_buf_append_cstr(&r->out, "\n");
+		}
+	}
+}
+
+static void reasons(struct report *r, bool *first)
+{
+	struct sip_buf *o = &r->out;
+	const struct sip_reason *rs;
+	const struct sip_retry_after *ra;
+
+	if (sip_msg_has(r->m, SIP_HDR_REASON)) {
+		if (sip_msg_reason(r->m, &rs)) {
+			fail_hdr(r, SIP_HDR_REASON, "Reason");
+		} else if (r->json) {
+			bool f = true;
+			json_key(o, first, "reason_header");
+			sip_buf_append_cstr(o, "{");
+			json_kstr(o, &f, "protocol", rs->protocol);
+			if (rs->cause >= 0)
+				json_knum(o, &f, "cause", rs->cause);
+			if (rs->text.len)
+				json_kstr(o, &f, "text", rs->text);
+			sip_buf_append_cstr(o, "}");
+		} else {
+			label(r, "Reason:");
+			text_str(o, rs->protocol);
+			if (rs->cause >= 0)
+				sip_buf_printf(o, "  cause=%d", rs->cause);
+			text_field(o, "text", rs->text);
+			sip_buf_append_cstr(o, "\n");
+		}
+	}
+	if (sip_msg_has(r->m, SIP_HDR_RETRY_AFTER)) {
+		if (sip_msg_retry_after(r->m, &ra)) {
+			fail_hdr(r, SIP_HDR_RETRY_AFTER, "Retry-After");
+		} else if (r->json) {
+			bool f = true;
+			json_key(o, first, "retry_after");
+			sip_buf_append_cstr(o, "{");
+			json_knum(o, &f, "seconds", ra->seconds);
+			if (ra->duration >= 0)
+				json_knum(o, &f, "duration", ra->duration);
+			sip_buf_append_cstr(o, "}");
+		} else {
+			label(r, "Retry-After:");
+			sip_buf_printf(o, "%u", (unsigned)ra->seconds);
+			if (ra->duration >= 0)
+				sip_buf_printf(o, "  duration=%lld", (long long)ra->duration);
+			sip_buf_append_cstr(o, "\n");
+		}
+	}
+}
+
+static void reliability(struct report *r, bool *first)
+{
+	struct sip_buf *o = &r->out;
+	const struct sip_rack *rack;
+	const struct sip_session_expires *se;
+
+	number(r, first, SIP_HDR_RSEQ, "RSeq:", "rseq", sip_msg_rseq);
+	if (sip_msg_has(r->m, SIP_HDR_RACK)) {
+		if (sip_msg_rack(r->m, &rack)) {
+			fail_hdr(r, SIP_HDR_RACK, "RAck");
+		} else if (r->json) {
+			bool f = true;
+			json_key(o, first, "rack");
+			sip_buf_append_cstr(o, "{");
+			json_knum(o, &f, "rseq", rack->rseq);
+			json_knum(o, &f, "cseq", rack->cseq);
+			json_kstr(o, &f, "method", rack->method_str);
+			sip_buf_append_cstr(o, "}");
+		} else {
+			label(r, "RAck:");
+			sip_buf_printf(o, "%u %u ", (unsigned)rack->rseq, (unsigned)rack->cseq);
+			text_str(o, rack->method_str);
+			sip_buf_append_cstr(o, "\n");
+		}
+	}
+	if (sip_msg_has(r->m, SIP_HDR_SESSION_EXPIRES)) {
+		if (sip_msg_session_expires(r->m, &se)) {
+			fail_hdr(r, SIP_HDR_SESSION_EXPIRES, "Session-Expires");
+		} else if (r->json) {
+			bool f = true;
+			json_key(o, first, "session_expires");
+			sip_buf_append_cstr(o, "{");
+			json_knum(o, &f, "delta", se->delta);
+			if (se->refresher.len)
+				json_kstr(o, &f, "refresher", se->refresher);
+			sip_buf_append_cstr(o, "}");
+		} else {
+			label(r, "Session-Exp.:");
+			sip_buf_printf(o, "%u", (unsigned)se->delta);
+			text_field(o, "refresher", se->refresher);
+			sip_buf_append_cstr(o, "\n");
+		}
+	}
+}
+
+static void auths(struct report *r, bool *first)
+{
+	static const struct { enum sip_hdr_id id; const char *key; } t[] = {
+		{ SIP_HDR_AUTHORIZATION, "authorization" },
+		{ SIP_HDR_PROXY_AUTHORIZATION, "proxy_authorization" },
+		{ SIP_HDR_WWW_AUTHENTICATE, "www_authenticate" },
+		{ SIP_HDR_PROXY_AUTHENTICATE, "proxy_authenticate" },
+	};
+	struct sip_buf *o = &r->out;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		unsigned n = 0;
+		if (!sip_msg_has(r->m, t[i].id))
+			continue;
+		if (r->json) {
+			json_key(o, first, t[i].key);
+			sip_buf_append_cstr(o, "[");
+		}
+		for (const struct sip_hdr *h = sip_msg_hdr(r->m, t[i].id); h;
+		     h = sip_msg_hdr_next(r->m, h), n++) {
+			const struct sip_auth *a;
+			const char *name = sip_hdr_name(t[i].id);
+			if (sip_msg_auth(r->m, t[i].id, n, &a)) {
+				if (!r->failed) {
+					r->failed = true;
+					r->bad = h;
+					r->bad_what = name;
+				}
+				break;
+			}
+			if (r->json) {
+				bool f = true;
+				sip_buf_append_cstr(o, n ? ",{" : "{");
+				json_kstr(o, &f, "scheme", a->scheme);
+#define AUTH_FIELD(fld) if (a->fld.len) json_kstr(o, &f, #fld, a->fld)
+				AUTH_FIELD(username); AUTH_FIELD(realm); AUTH_FIELD(nonce);
+				AUTH_FIELD(uri); AUTH_FIELD(response); AUTH_FIELD(algorithm);
+				AUTH_FIELD(cnonce); AUTH_FIELD(opaque); AUTH_FIELD(qop); AUTH_FIELD(nc);
+				AUTH_FIELD(domain);
+#undef AUTH_FIELD
+				if (a->stale) {
+					json_key(o, &f, "stale");
+					sip_buf_append_cstr(o, "true");
+				}
+				sip_buf_append_cstr(o, "}");
+			} else {
+				char l[40];
+				snprintf(l, sizeof(l), "%s:", name);
+				sip_buf_printf(o, "%-15s ", l);
+				text_str(o, a->scheme);
+				text_field(o, "username", a->username);
+				text_field(o, "realm", a->realm);
+				text_field(o, "algorithm", a->algorithm);
+				text_field(o, "qop", a->qop);
+				text_field(o, "nc", a->nc);
+				text_field(o, "uri", a->uri);
+				if (a->stale)
+					sip_buf_append_cstr(o, "  stale");
+				sip_buf_append_cstr(o, "\n");
+			}
+		}
+		if (r->json)
+			sip_buf_append_cstr(o, "]");
 	}
 }
 
@@ -490,6 +751,13 @@ static void report_msg(struct report *r)
 		  sip_msg_record_route_count, sip_msg_record_route);
 	number(r, &first, SIP_HDR_MAX_FORWARDS, "Max-Forwards:", "max_forwards", sip_msg_max_forwards);
 	number(r, &first, SIP_HDR_EXPIRES, "Expires:", "expires", sip_msg_expires);
+	number(r, &first, SIP_HDR_MIN_EXPIRES, "Min-Expires:", "min_expires", sip_msg_min_expires);
+	one_addr(r, &first, SIP_HDR_REFER_TO, "Refer-To", "refer_to", sip_msg_refer_to);
+	events(r, &first);
+	etags(r, &first);
+	reasons(r, &first);
+	reliability(r, &first);
+	auths(r, &first);
 	if (sip_msg_has(m, SIP_HDR_CONTENT_TYPE)) {
 		if (sip_msg_content_type(m, &ct)) {
 			fail_hdr(r, SIP_HDR_CONTENT_TYPE, "Content-Type");

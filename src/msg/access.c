@@ -65,10 +65,13 @@ static int scalar(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_slot cs,
 		  uint32_t max, uint32_t *out)
 {
 	struct sip_msg_cache *c = m->cache;
-	int8_t st = c->st[cs];
+	int8_t st;
 
+	if (!sip_msg_has(m, id))
+		return SIP_ENOTFOUND;
+	st = c->st[cs];
 	if (st == 0) {
-		const struct sip_hdr *h = sip_msg_hdr(m, id);
+		const struct sip_hdr *h = sip_msg_hdr_(m, id);
 		uint32_t v;
 
 		if (!h)

@@ -17,7 +17,7 @@ int sip_msg_single_(struct sip_msg *m, enum sip_cache_slot cs, void **slot, size
 		if (!present) {
 			st = -1;
 		} else {
-			void *v = sip_arena_alloc(&m->arena, sz);
+			void *v = sip_msg_alloc_(m, sz);
 			if (!v)
 				return -ENOMEM;
 			if (fn(v, value)) {
@@ -39,7 +39,7 @@ int sip_msg_single_(struct sip_msg *m, enum sip_cache_slot cs, void **slot, size
 int sip_msg_single_hdr_(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_slot cs, void **slot,
 			size_t sz, sip_parse_fn_ fn, const void **out)
 {
-	const struct sip_hdr *h = sip_msg_hdr(m, id);
+	const struct sip_hdr *h = sip_msg_hdr_(m, id);
 
 	return sip_msg_single_(m, cs, slot, sz, h ? h->value : SIP_STR_NULL, h != NULL, fn, out);
 }
@@ -90,17 +90,17 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 {
 	struct sip_msg_list *l = &m->cache->lists[k];
 	struct sip_str stack[LIST_STACK], *raw, rest, item;
-	const struct sip_hdr *h, *first = sip_msg_hdr(m, list_kinds[k].id);
+	const struct sip_hdr *h, *first = sip_msg_hdr_(m, list_kinds[k].id);
 	unsigned n = 0;
 
 	if (l->split)
 		return l->split < 0 ? l->split : 0;
 	/* One pass into a stack buffer covers every realistic message; a header
 	 * with more values is counted first. */
-	for (h = first; h; h = sip_msg_hdr_next(m, h)) {
-		/* Most lines hold one value: the parser already trimmed it, and with
-		 * no comma at all sip_list_next would return it whole. */
-		if (h->value.len && !memchr(h->value.p, ',', h->value.len)) {
+	for (h = first; h; h = sip_msg_hdr_next_(m, h)) {
+		/* Most lines hold one value: the parser trimmed it and saw no comma
+		 * in it, so sip_list_next would return it whole. */
+		if ((h->flags & SIP_HDR_F_NO_COMMA) && h->value.len) {
 			if (n < LIST_STACK)
 				stack[n] = h->value;
 			n++;
@@ -118,17 +118,19 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 		l->split = 1;
 		return 0;
 	}
-	raw = sip_arena_alloc(&m->arena, n * sizeof(*raw));
-	l->st = sip_arena_zalloc(&m->arena, n);
-	l->parsed = sip_arena_alloc(&m->arena, n * list_kinds[k].size);
+	raw = sip_msg_alloc_(m, n * sizeof(*raw));
+	l->st = sip_msg_alloc_(m, n);
+	if (l->st)
+		memset(l->st, 0, n);
+	l->parsed = sip_msg_alloc_(m, n * list_kinds[k].size);
 	if (!raw || !l->st || !l->parsed)
 		return -ENOMEM;
 	if (n <= LIST_STACK) {
 		memcpy(raw, stack, n * sizeof(*raw));
 	} else {
 		unsigned i = 0;
-		for (h = first; h; h = sip_msg_hdr_next(m, h)) {
-			if (h->value.len && !memchr(h->value.p, ',', h->value.len)) {
+		for (h = first; h; h = sip_msg_hdr_next_(m, h)) {
+			if ((h->flags & SIP_HDR_F_NO_COMMA) && h->value.len) {
 				if (i < n)
 					raw[i++] = h->value;
 				continue;
@@ -145,7 +147,11 @@ static int list_split(struct sip_msg *m, enum sip_list_kind k)
 
 static int list_count(struct sip_msg *m, enum sip_list_kind k)
 {
-	int e = list_split(m, k);
+	int e;
+
+	if (!sip_msg_has(m, list_kinds[k].id))
+		return 0;
+	e = list_split(m, k);
 
 	return e ? e : (int)m->cache->lists[k].n;
 }
@@ -154,10 +160,15 @@ static int list_get(struct sip_msg *m, enum sip_list_kind k, unsigned idx, const
 {
 	struct sip_msg_list *l = &m->cache->lists[k];
 	void *v;
-	int e = list_split(m, k);
+	int e;
 
-	if (e)
-		return e;
+	if (!sip_msg_has(m, list_kinds[k].id))
+		return SIP_ENOTFOUND;
+	if (SIP_UNLIKELY(l->split != 1)) {
+		e = list_split(m, k);
+		if (e)
+			return e;
+	}
 	if (idx >= l->n)
 		return SIP_ENOTFOUND;
 	v = (char *)l->parsed + (size_t)idx * list_kinds[k].size;
@@ -210,7 +221,9 @@ bool sip_msg_has_token(const struct sip_msg *m, enum sip_hdr_id id, struct sip_s
 	const struct sip_hdr *h;
 	struct sip_str rest, item;
 
-	for (h = sip_msg_hdr(m, id); h; h = sip_msg_hdr_next(m, h)) {
+	if ((unsigned)id >= SIP_HDR__COUNT || !sip_msg_has(m, id))
+		return false;
+	for (h = sip_msg_hdr_(m, id); h; h = sip_msg_hdr_next_(m, h)) {
 		rest = h->value;
 		while (sip_list_next(&rest, &item)) {
 			/* Allow-Events values may carry parameters: compare the token. */

@@ -38,14 +38,18 @@ int sip_msg_auth(struct sip_msg *m, enum sip_hdr_id id, unsigned idx, const stru
 	case SIP_HDR_PROXY_AUTHENTICATE: k = 3; break;
 	default: return -EINVAL;
 	}
+	if (!sip_msg_has(m, id))
+		return SIP_ENOTFOUND;
 	a = &m->cache->auths[k];
 	if (!a->counted) {
 		unsigned n = 0;
-		for (h = sip_msg_hdr(m, id); h; h = sip_msg_hdr_next(m, h))
+		for (h = sip_msg_hdr_(m, id); h; h = sip_msg_hdr_next_(m, h))
 			n++;
 		if (n) {
-			a->st = sip_arena_zalloc(&m->arena, n);
-			a->v = sip_arena_alloc(&m->arena, n * sizeof(*a->v));
+			a->st = sip_msg_alloc_(m, n);
+			if (a->st)
+				memset(a->st, 0, n);
+			a->v = sip_msg_alloc_(m, n * sizeof(*a->v));
 			if (!a->st || !a->v)
 				return -ENOMEM;
 		}
@@ -55,9 +59,9 @@ int sip_msg_auth(struct sip_msg *m, enum sip_hdr_id id, unsigned idx, const stru
 	if (idx >= a->n)
 		return SIP_ENOTFOUND;
 	if (a->st[idx] == 0) {
-		h = sip_msg_hdr(m, id);
+		h = sip_msg_hdr_(m, id);
 		for (i = 0; i < idx; i++)
-			h = sip_msg_hdr_next(m, h);
+			h = sip_msg_hdr_next_(m, h);
 		a->st[idx] = sip_auth_parse(&a->v[idx], h->value) ? -1 : 1;
 	}
 	if (a->st[idx] < 0)

@@ -37,7 +37,7 @@ static size_t find_header_end(const char *p, size_t i, size_t n)
 {
 	size_t r;
 
-#ifdef __SSE2__
+#ifdef SIP_SSE2
 	const __m128i lf = _mm_set1_epi8('\n');
 
 	while (i + 16 <= n) {

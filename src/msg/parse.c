@@ -83,12 +83,12 @@ static int cseq_parse(struct sip_cseq *out, struct sip_str v)
 }
 
 /* Via values on one line: commas outside quoted strings separate values. */
-static unsigned via_values(struct sip_str v)
+static unsigned via_values(struct sip_str v, bool no_comma)
 {
 	unsigned n = 1;
 	bool q = false;
 
-	if (!memchr(v.p, ',', v.len))
+	if (no_comma)
 		return 1;
 	for (size_t i = 0; i < v.len; i++) {
 		char c = v.p[i];
@@ -246,9 +246,18 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 	const char *b = m->buf, *end = m->buf + m->len;
 	struct sip_msg_cache *c = m->cache;
 	uint16_t last[SIP_HDR__COUNT];
+	/* The table, count and mask live in locals while splitting: the stores of
+	 * uint8_t fields below may alias anything, which would otherwise reload
+	 * them from *m on every line. */
+	struct sip_hdr *hdrs = m->hdrs;
+	uint16_t *first = m->first;
+	unsigned n = 0;
+	uint64_t present = 0;
+	const size_t max_line = lim->max_line;
 
 	for (;;) {
 		const char *name = p, *q, *vs, *eol, *nl, *ve;
+		unsigned commas;
 		enum sip_hdr_id id;
 		struct sip_hdr *h;
 		struct sip_str val;
@@ -257,17 +266,17 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 		/* End of the header section: an empty line (bare LF tolerated,
 		 * RFC 3261 7.5 robustness). It is mandatory (RFC 3261 7): without it
 		 * a truncated datagram would pass for a whole one. */
-		if (*p == '\r' && p[1] == '\n') {
-			*bodyp = p + 2;
-			return 0;
+		if (SIP_UNLIKELY((unsigned char)*p <= '\r')) {
+			if ((*p == '\r' && p[1] == '\n') || *p == '\n') {
+				*bodyp = p + (*p == '\r' ? 2 : 1);
+				m->nhdrs = (uint16_t)n;
+				m->present = present;
+				return 0;
+			}
+			if (p >= end)
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Missing empty line after headers)", (size_t)(p - b));
 		}
-		if (*p == '\n') {
-			*bodyp = p + 1;
-			return 0;
-		}
-		if (p >= end)
-			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing empty line after headers)",
-				    (size_t)(p - b));
 
 		q = sip_scan_name_end(p);
 		nlen = (size_t)(q - name);
@@ -282,11 +291,13 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 					return fail(err, SIP_EPARSE, 400,
 						    "Bad Request (Malformed header name)", (size_t)(t - b));
 		/* SP/HTAB before the colon is allowed in SIP (RFC 3261 7.3.1). */
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (SIP_UNLIKELY(*q != ':'))
-			return fail(err, SIP_EPARSE, 400, "Bad Request (Missing colon after header name)",
-				    (size_t)(q - b));
+		if (SIP_UNLIKELY(*q != ':')) {
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q != ':')
+				return fail(err, SIP_EPARSE, 400,
+					    "Bad Request (Missing colon after header name)", (size_t)(q - b));
+		}
 		q++;
 		/* Leading LWS, including a fold right after the colon ("To :\r\n sip:...");
 		 * the usual single SP first. */
@@ -303,10 +314,11 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 				break;
 		}
 		vs = q;
+		commas = 0;
 		/* The value runs to a line end not followed by SP/HTAB (folding,
 		 * RFC 3261 7.3.1). */
 		for (;;) {
-			eol = sip_scan_ctl(q);
+			eol = sip_scan_ctl_commas(q, &commas);
 			if (*eol == '\r' && eol[1] == '\n') {
 				nl = eol + 2;
 			} else if (*eol == '\n') {
@@ -326,33 +338,37 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 				break;
 			q = nl;
 		}
-		if (SIP_UNLIKELY((size_t)(eol - p) > lim->max_line))
+		if (SIP_UNLIKELY((size_t)(eol - p) > max_line))
 			return fail(err, SIP_ETOOBIG, 400, "Bad Request (Header line too long)",
 				    (size_t)(p - b));
+		/* Only SP, HTAB, CR and LF can be below 0x21 inside a value here. */
 		ve = eol;
-		while (ve > vs && is_lws(ve[-1]))
+		while (ve > vs && (unsigned char)ve[-1] <= ' ')
 			ve--;
 		val = (struct sip_str){ vs, (size_t)(ve - vs) };
 
-		if (SIP_UNLIKELY(m->nhdrs == cap)) {
+		if (SIP_UNLIKELY(n == cap)) {
 			int e;
 			if (cap >= lim->max_headers)
 				return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many headers)",
 					    (size_t)(p - b));
+			m->nhdrs = (uint16_t)n;
 			e = grow_table(m, &cap, lim->max_headers);
 			if (e)
 				return e;
+			hdrs = m->hdrs;
 		}
-		h = &m->hdrs[m->nhdrs];
-		h->name = (struct sip_str){ name, nlen };
-		h->value = val;
-		h->id = (uint8_t)id;
-		h->next = SIP_HDR_NONE;
-		if (m->first[id] == SIP_HDR_NONE) {
-			m->first[id] = m->nhdrs;
-			m->present |= (uint64_t)1 << id;
+		h = &hdrs[n];
+		*h = (struct sip_hdr){ .name = { name, nlen },
+				       .value = val,
+				       .id = (uint8_t)id,
+				       .flags = commas ? 0 : SIP_HDR_F_NO_COMMA,
+				       .next = SIP_HDR_NONE };
+		if (first[id] == SIP_HDR_NONE) {
+			first[id] = (uint16_t)n;
+			present |= (uint64_t)1 << id;
 		} else {
-			m->hdrs[last[id]].next = m->nhdrs;
+			hdrs[last[id]].next = (uint16_t)n;
 			/* Singletons: RFC 4475 3.3.8 (multi01) and 3.3.9 (mcl01). */
 			if (id == SIP_HDR_CALL_ID || id == SIP_HDR_FROM || id == SIP_HDR_TO ||
 			    id == SIP_HDR_CSEQ)
@@ -363,12 +379,16 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 								    "Bad Request (Duplicate CSeq)",
 					    (size_t)(p - b));
 		}
-		last[id] = m->nhdrs;
-		m->nhdrs++;
+		last[id] = (uint16_t)n;
+		n++;
 
+		if (id > SIP_HDR_CONTENT_LENGTH) {
+			p = nl;
+			continue;
+		}
 		switch (id) {
 		case SIP_HDR_VIA:
-			c->via_values += via_values(val);
+			c->via_values += via_values(val, commas == 0);
 			if (c->via_values > lim->max_vias)
 				return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many Via values)",
 					    (size_t)(p - b));
@@ -379,14 +399,14 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 					    (size_t)(vs - b));
 			break;
 		case SIP_HDR_CONTENT_LENGTH: {
-			uint32_t n;
-			if (sip_msg_clen_parse_(val, &n))
+			uint32_t cl;
+			if (sip_msg_clen_parse_(val, &cl))
 				return fail(err, SIP_EPARSE, 400,
 					    "Bad Request (Malformed Content-Length)", (size_t)(vs - b));
-			if (c->has_content_length && n != c->content_length)
+			if (c->has_content_length && cl != c->content_length)
 				return fail(err, SIP_EPARSE, 400,
 					    "Bad Request (Conflicting Content-Length)", (size_t)(p - b));
-			c->content_length = n;
+			c->content_length = cl;
 			c->has_content_length = true;
 			break;
 		}
@@ -496,6 +516,7 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct
 		}
 		avail = c->content_length;
 		m->len = body_off + avail;
+		copy[m->len] = '\0'; /* msg.h: buf is NUL-terminated */
 	}
 	m->body = (struct sip_str){ body, avail };
 	*mp = m;

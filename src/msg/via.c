@@ -110,7 +110,7 @@ int sip_via_parse(struct sip_via *out, struct sip_str value)
 	s = p;
 	if (end - p >= 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
 		v.protocol = (struct sip_str){ p, 7 };
-		p += 8;
+		p = scan_lws(p + 8, end);
 		goto transport;
 	}
 	p = scan_class(p, end, SC_TOKEN);

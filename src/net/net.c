@@ -1,5 +1,6 @@
 /* The transport set: configuration, listeners, sending, closing, and the parse
  * step that turns received bytes into messages for the layer above. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,17 +105,45 @@ enum sip_tp sip_listener_tp(const struct sip_listener *lis)
 	return lis->tp;
 }
 
+static bool addr_is_loopback(const struct sip_net_addr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return (ntohl(a->u.in4.sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr);
+}
+
+static bool addr_is_any(const struct sip_net_addr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&a->u.in6.sin6_addr);
+}
+
 struct sip_listener *sip_net_find_listener(struct sip_net *net, enum sip_tp tp,
 					   const struct sip_net_addr *want)
 {
 	struct sip_listener *best = NULL;
+	int best_score = -1;
 
+	/* Same family required; then a socket that can reach want: a wildcard
+	 * bind, or loopback for loopback and the rest for the rest. Ties go to
+	 * the listener opened first (the list is newest first). */
 	for (struct sip_listener *l = net->listeners; l; l = l->next) {
+		int score = 0;
+
 		if (l->tp != tp)
 			continue;
-		if (want && l->addr.u.sa.sa_family != want->u.sa.sa_family)
-			continue;
-		best = l; /* listeners are prepended: keep the first one opened */
+		if (want) {
+			if (l->addr.u.sa.sa_family != want->u.sa.sa_family)
+				continue;
+			if (addr_is_any(&l->addr) ||
+			    addr_is_loopback(&l->addr) == addr_is_loopback(want))
+				score = 1;
+		}
+		if (score >= best_score) {
+			best = l;
+			best_score = score;
+		}
 	}
 	return best;
 }
@@ -221,17 +250,25 @@ void sip_net_alias_from_via(struct sip_net *net, struct sip_msg *msg,
 	sip_conn_set_alias(c, &alias);
 }
 
-void sip_net_report_error(struct sip_net *net, const struct sip_conn *c, int err)
+void sip_net_report_close(struct sip_net *net, const struct sip_conn *c, int err,
+			  bool undelivered)
 {
+	sip_net_error_cb on_error = undelivered && err ? net->cfg.on_error : NULL;
+	sip_net_conn_closed_cb on_closed = net->cfg.on_conn_closed;
 	struct sip_net_dest d;
 
-	if (!net->cfg.on_error)
-		return;
 	memset(&d, 0, sizeof(d));
 	d.tp = c->ops->tp;
 	d.remote = c->remote;
 	d.conn_id = c->id;
-	net->cfg.on_error(&d, err, net->cfg.arg);
+	d.lis = c->lis;
+	/* Loss first (the transaction layer fails its transactions), then the
+	 * connection's end. A callback may call sip_net_close: the net stays
+	 * allocated (c's handles are still closing) but says no more. */
+	if (on_error)
+		on_error(&d, err, net->cfg.arg);
+	if (on_closed && !net->closing)
+		on_closed(&d, err, net->cfg.arg);
 }
 
 /* The parse step (RFC 3261 18.3): one datagram, or one frame cut by

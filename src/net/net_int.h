@@ -94,7 +94,7 @@ struct sip_conn {
 	size_t plen, pcap;
 	size_t wqueued;                   /* bytes in uv_write requests not yet done */
 	/* TLS. */
-	char tls_host[256];               /* client: the name to verify (RFC 5922), or "" */
+	char *tls_host;                   /* client: the name to verify (RFC 5922), or NULL */
 	struct ssl_st *ssl;
 	struct bio_st *rbio, *wbio;
 };
@@ -126,7 +126,9 @@ void sip_net_handle_closed(struct sip_net *net);
 /* The parse step: one received message (datagram or frame) to the callback. */
 void sip_net_deliver(struct sip_net *net, const char *buf, size_t len,
 		     const struct sip_net_src *src);
-void sip_net_report_error(struct sip_net *net, const struct sip_conn *c, int err);
+/* A connection closed: on_error if bytes were lost (err != 0), then on_conn_closed. */
+void sip_net_report_close(struct sip_net *net, const struct sip_conn *c, int err,
+			  bool undelivered);
 void sip_net_alias_from_via(struct sip_net *net, struct sip_msg *msg,
 			    const struct sip_net_src *src);
 

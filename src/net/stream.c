@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "net_int.h"
+#include "siphon/build.h"
+#include "siphon/buf.h"
 #include "siphon/err.h"
 #include "siphon/log.h"
 
@@ -145,6 +147,7 @@ static void conn_handle_closed(uv_handle_t *h)
 			c->ops->free(c);
 		free(c->rbuf);
 		free(c->pend);
+		free(c->tls_host);
 		free(c);
 	}
 	sip_net_handle_closed(net);
@@ -201,8 +204,8 @@ void sip_conn_close(struct sip_conn *c, int err)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 	/* The user callback comes last (STYLE.md 12); c stays allocated until the
 	 * close callbacks run, on a later loop turn. */
-	if (err && undelivered && !net->closing)
-		sip_net_report_error(net, c, err);
+	if (!net->closing)
+		sip_net_report_close(net, c, err, undelivered);
 }
 
 static void conn_touch(struct sip_conn *c)
@@ -353,35 +356,58 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		sip_conn_close(c, err);
 }
 
+/* The answer to a request whose framing failed. When its header section is
+ * complete and parses (e.g. only Content-Length is missing), a real response
+ * (RFC 3261 8.2.6: Via, From, To with a tag, Call-ID, CSeq) the client can match;
+ * otherwise just the status line, which still tells a human what went wrong. */
+static int frame_error_answer(struct sip_buf *b, const struct sip_conn *c, const char *p,
+			      size_t n, unsigned status, const char *reason)
+{
+	const char *end = memmem(p, n, "\r\n\r\n", 4);
+	struct sip_msg *m = NULL;
+	struct sip_out *o = NULL;
+	char tag[SIP_TAG_SIZE];
+	int err = -1;
+
+	if (end && sip_msg_parse(&m, p, (size_t)(end + 4 - p), &c->net->cfg.limits, NULL) == 0 &&
+	    m->is_request && sip_tag_new(tag, sizeof(tag)) == 0 &&
+	    sip_out_response_to(&o, m, (int)status, reason, sip_str_from_cstr(tag)) == 0)
+		err = sip_out_serialize(o, b);
+	sip_out_free(o);
+	sip_msg_free(m);
+	if (err == 0)
+		return 0;
+	sip_buf_reset(b);
+	return sip_buf_printf(b, "SIP/2.0 %u %s\r\nContent-Length: 0\r\n\r\n", status, reason);
+}
+
 /* RFC 3261 18.3: a framing error on a stream cannot be resynchronised; answer
  * the request (when it is one) with the parser's status and reason, then close
  * once the answer is written. */
 static void conn_frame_error(struct sip_conn *c, const char *p, size_t n,
 			     const struct sip_parse_error *perr, int err)
 {
-	char resp[256];
+	struct sip_buf resp = SIP_BUF_INIT;
 	char where[SIP_NET_ADDRSTR];
-	int len;
 	unsigned status = perr->status >= 400 && perr->status < 700 ? perr->status : 400;
 	const char *reason = perr->reason ? perr->reason : "Bad Request";
+	int werr;
 
 	sip_net_addr_format(where, &c->remote);
 	sip_log_debug("net", "%s framing error from %s: %s (%s at %zu)", sip_tp_name(c->ops->tp),
 		      where, sip_strerror(err), reason, perr->offset);
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	if (n >= 4 && memcmp(p, "SIP/", 4) == 0) {
-		sip_conn_close(c, 0); /* never answer a response (RFC 3261 8.2) */
-		return;
-	}
-	len = snprintf(resp, sizeof(resp), "SIP/2.0 %u %s\r\nContent-Length: 0\r\n\r\n", status,
-		       reason);
-	if (len <= 0 || (size_t)len >= sizeof(resp)) {
+	/* Never answer a response (RFC 3261 8.2) or an ACK (17.2.1). */
+	if ((n >= 4 && memcmp(p, "SIP/", 4) == 0) || (n >= 4 && memcmp(p, "ACK ", 4) == 0) ||
+	    frame_error_answer(&resp, c, p, n, status, reason) != 0) {
+		sip_buf_free(&resp);
 		sip_conn_close(c, 0);
 		return;
 	}
 	c->close_after_write = true;
-	if (c->ops->write(c, resp, (size_t)len) == 0 && c->state != CONN_CLOSING &&
-	    c->wqueued == 0)
+	werr = c->ops->write(c, resp.p, resp.len);
+	sip_buf_free(&resp);
+	if (werr == 0 && c->state != CONN_CLOSING && c->wqueued == 0)
 		sip_conn_close(c, 0);
 }
 
@@ -703,11 +729,13 @@ int sip_stream_send(struct sip_net *net, const struct sip_net_dest *dst, const c
 			return -ENOMEM;
 		c->remote = dst->remote;
 		if (dst->tp == SIP_TP_TLS && dst->tls_host.len > 0) {
-			if (dst->tls_host.len >= sizeof(c->tls_host)) {
+			/* Kept only by TLS client connections that name a domain. */
+			c->tls_host = malloc(dst->tls_host.len + 1);
+			if (!c->tls_host) {
 				sip_conn_close(c, 0);
-				return -EINVAL;
+				return -ENOMEM;
 			}
-			sip_str_copy(c->tls_host, sizeof(c->tls_host), dst->tls_host);
+			sip_str_copy(c->tls_host, dst->tls_host.len + 1, dst->tls_host);
 		}
 		err = c->ops->init(c, false);
 		if (!err) {

@@ -103,7 +103,7 @@ static int tls_init(struct sip_conn *c, bool server)
 		return 0;
 	}
 	SSL_set_connect_state(c->ssl);
-	if (c->tls_host[0]) {
+	if (c->tls_host) {
 		/* RFC 6066 3: SNI carries names, never IP literals. */
 		if (SSL_set_tlsext_host_name(c->ssl, c->tls_host) != 1)
 			return -EINVAL;

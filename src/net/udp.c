@@ -98,6 +98,9 @@ int sip_udp_listen(struct sip_listener *lis)
 	err = uv_udp_recv_start(&lis->h.udp, udp_alloc, udp_recv);
 	if (err)
 		goto fail;
+	sip_log_debug("net", "udp receive: %s", uv_udp_using_recvmmsg(&lis->h.udp)
+							? "recvmmsg, 8 datagrams per call"
+							: "one datagram per call");
 	return 0;
 fail:
 	uv_close((uv_handle_t *)&lis->h.udp, udp_closed);

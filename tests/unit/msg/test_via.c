@@ -94,6 +94,10 @@ static const struct via_case valid[] = {
 	  "branch=z9hG4bKasudf;RPORT;TTL=0;Maddr=[::1]", "z9hG4bKasudf", NULL, -1, "[::1]", 0 },
 	{ "SIP/2.0/UDP h;x=[2001:db8::1]", "SIP/2.0", "UDP", "h", SIP_HOST_NAME, -1,
 	  "x=[2001:db8::1]", NULL, NULL, -2, NULL, -1 },
+	{ "SIP/2.0/ UDP h", "SIP/2.0", "UDP", "h", SIP_HOST_NAME, -1, NULL, NULL, NULL, -2, NULL,
+	  -1 },
+	{ "SIP/2.0 /UDP h", "SIP/2.0", "UDP", "h", SIP_HOST_NAME, -1, NULL, NULL, NULL, -2, NULL,
+	  -1 },
 	{ "  SIP/2.0/UDP h  ", "SIP/2.0", "UDP", "h", SIP_HOST_NAME, -1, NULL, NULL, NULL, -2,
 	  NULL, -1 },
 };

@@ -39,6 +39,9 @@ struct nt {
 	int last_error;
 	struct sip_net_dest last_error_dest;
 	bool closed;
+	unsigned nconn_closed;
+	uint64_t last_closed_conn;
+	int last_closed_err;
 	/* Optional hook run for each received message (e.g. to answer it). */
 	void (*hook)(struct nt *t, struct nt_msg *m);
 };
@@ -65,6 +68,15 @@ static inline void nt_error(const struct sip_net_dest *dst, int err, void *arg)
 	t->nerrors++;
 	t->last_error = err;
 	t->last_error_dest = *dst;
+}
+
+static inline void nt_conn_closed(const struct sip_net_dest *conn, int err, void *arg)
+{
+	struct nt *t = arg;
+
+	t->nconn_closed++;
+	t->last_closed_conn = conn->conn_id;
+	t->last_closed_err = err;
 }
 
 static inline uint64_t nt_now_ms(void)
@@ -111,6 +123,7 @@ static inline int nt_init_cfg(struct nt *t, uv_loop_t *loop, struct sip_net_conf
 	cfg->loop = loop;
 	cfg->on_recv = nt_recv;
 	cfg->on_error = nt_error;
+	cfg->on_conn_closed = nt_conn_closed;
 	cfg->arg = t;
 	return sip_net_alloc(&t->net, cfg);
 }

@@ -127,12 +127,18 @@ static void framing(const char *spec)
 	assert_string_equal(rd, resp);
 	assert_int_equal(sip_net_conn_count(f.srv.net), 1);
 
-	/* The peer closes: the connection goes away. */
+	/* The peer closes: the connection goes away, and the layer above hears it
+	 * (an orderly end: err 0, no loss reported). */
+	assert_int_equal(f.srv.nconn_closed, 0);
 	close(fd);
 	for (int i = 0; i < 1000 && sip_net_conn_count(f.srv.net) > 0; i++)
 		nt_spin(&f.srv, 1);
 	assert_int_equal(sip_net_conn_count(f.srv.net), 0);
 	assert_false(sip_net_conn_alive(f.srv.net, d.conn_id));
+	assert_int_equal(f.srv.nconn_closed, 1);
+	assert_int_equal(f.srv.last_closed_conn, d.conn_id);
+	assert_int_equal(f.srv.last_closed_err, 0);
+	assert_int_equal(f.srv.nerrors, 0);
 	fixture_down(&f);
 }
 
@@ -157,10 +163,14 @@ static void test_tcp_framing_error(void **state)
 	static const char *const bad[] = {
 		/* Content-Length is mandatory on streams. */
 		"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n\r\n",
+		"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK2\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:b@127.0.0.1>\r\n"
+		"Call-ID: nolen\r\nCSeq: 7 OPTIONS\r\n\r\n",
 		"OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nContent-Length: ten\r\n\r\n",
 		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS ClientHello on TCP */
 	};
 	static const char *const want[] = {
+		"SIP/2.0 400 Bad Request (Missing Content-Length)\r\n",
 		"SIP/2.0 400 Bad Request (Missing Content-Length)\r\n",
 		"SIP/2.0 400 Bad Request (Malformed Content-Length)\r\n",
 		"SIP/2.0 400 Bad Request (Not a SIP message)\r\n",
@@ -180,7 +190,42 @@ static void test_tcp_framing_error(void **state)
 		assert_true(eof);
 		assert_true(strncmp(rd, want[i], strlen(want[i])) == 0);
 		assert_non_null(strstr(rd, "Content-Length: 0\r\n\r\n"));
+		if (i == 1) {
+			/* A whole header section: a real response the client can match. */
+			assert_non_null(strstr(rd, "Via: SIP/2.0/TCP h;branch=z9hG4bK2\r\n"));
+			assert_non_null(strstr(rd, "Call-ID: nolen\r\n"));
+			assert_non_null(strstr(rd, "CSeq: 7 OPTIONS\r\n"));
+			assert_non_null(strstr(rd, "To: <sip:b@127.0.0.1>;tag="));
+		} else {
+			assert_null(strstr(rd, "Via:"));
+		}
 		close(fd);
+	}
+	/* An ACK is never answered (RFC 3261 17.2.1), only closed. */
+	{
+		int afd = nt_tcp_connect(sip_listener_addr(f.lis));
+		static const char ack[] = "ACK sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n\r\n";
+
+		assert_true(nt_send_all(afd, ack, sizeof(ack) - 1));
+		assert_int_equal(nt_raw_read(&f.srv, afd, rd, sizeof(rd), 0, NULL, &eof, 2000), 0);
+		assert_true(eof);
+		close(afd);
+	}
+	/* A message cut short by the peer closing: nothing delivered, no answer. */
+	{
+		char m[600];
+		int n = fmt_msg(m, sizeof(m), "MESSAGE", 9, "a body of some length");
+		int cfd = nt_tcp_connect(sip_listener_addr(f.lis));
+
+		assert_true(cfd >= 0);
+		assert_true(nt_send_all(cfd, m, (size_t)n - 7));
+		nt_spin(&f.srv, 20);
+		assert_int_equal(sip_net_conn_count(f.srv.net), 1);
+		close(cfd);
+		for (int i = 0; i < 1000 && sip_net_conn_count(f.srv.net) > 0; i++)
+			nt_spin(&f.srv, 1);
+		assert_int_equal(sip_net_conn_count(f.srv.net), 0);
+		assert_int_equal(f.srv.nmsgs, 0);
 	}
 	/* A broken response is not answered, only closed. */
 	int fd = nt_tcp_connect(sip_listener_addr(f.lis));
@@ -315,6 +360,7 @@ static void test_tcp_idle_timeout(void **state)
 	assert_true(eof);
 	assert_true(nt_now_ms() - t0 >= 30);
 	assert_int_equal(sip_net_conn_count(f.srv.net), 0);
+	assert_int_equal(f.srv.nconn_closed, 1);
 	close(fd);
 	fixture_down(&f);
 }
@@ -493,6 +539,161 @@ static void test_tcp_response_after_close(void **state)
 	fixture_down(&f);
 }
 
+static uint32_t rnd(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 16;
+}
+
+/* Many messages with random bodies and keep-alives, sent in random chunks: every
+ * message arrives once, in order, intact (framing, buffering and compaction). */
+static void test_tcp_random_chunks(void **state)
+{
+	struct tcp_fixture f;
+	enum { N = 60 };
+	char *stream = malloc(N * 2600), body[2048];
+	size_t len = 0, blen[N], off = 0;
+	uint32_t x = 4711;
+	int fd;
+
+	(void)state;
+	assert_non_null(stream);
+	for (int i = 0; i < N; i++) {
+		blen[i] = rnd(&x) % 2000;
+		for (size_t k = 0; k < blen[i]; k++)
+			body[k] = (char)('a' + (i + (int)k) % 26);
+		body[blen[i]] = '\0';
+		if (rnd(&x) % 4 == 0) {
+			memcpy(stream + len, "\r\n\r\n", 4);
+			len += 4;
+		}
+		len += (size_t)fmt_msg(stream + len, 2600, "MESSAGE", i, body);
+	}
+	fixture_up(&f, NULL, "tcp:127.0.0.1:0");
+	fd = nt_tcp_connect(sip_listener_addr(f.lis));
+	assert_true(fd >= 0);
+	while (off < len) {
+		size_t n = 1 + rnd(&x) % 700;
+
+		if (n > len - off)
+			n = len - off;
+		assert_true(nt_send_all(fd, stream + off, n));
+		off += n;
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+	}
+	assert_true(nt_wait_count(&f.srv, &f.srv.nmsgs, N, 3000));
+	for (int i = 0; i < N; i++) {
+		check_call_id(f.srv.msgs[i].msg, i);
+		assert_int_equal(f.srv.msgs[i].msg->body.len, blen[i]);
+		if (blen[i])
+			assert_int_equal(f.srv.msgs[i].msg->body.p[blen[i] - 1],
+					 'a' + (i + (int)blen[i] - 1) % 26);
+	}
+	close(fd);
+	free(stream);
+	fixture_down(&f);
+}
+
+/* Valid streams with random bytes flipped, sent in random chunks over fresh
+ * connections: whatever happens (messages, a 400, a close), nothing crashes or
+ * reads out of bounds (run under ASan by `make sanitize`), and every connection
+ * is gone at the end. */
+static void test_tcp_mutated_streams(void **state)
+{
+	struct tcp_fixture f;
+	char stream[6000], body[300], rd[4096];
+	uint32_t x = 99;
+	unsigned delivered = 0;
+	bool eof;
+
+	(void)state;
+	fixture_up(&f, NULL, "tcp:127.0.0.1:0");
+	for (int round = 0; round < 30; round++) {
+		size_t len = 0, off = 0;
+		int fd = nt_tcp_connect(sip_listener_addr(f.lis));
+
+		assert_true(fd >= 0);
+		for (int i = 0; i < 8; i++) {
+			size_t bl = rnd(&x) % sizeof(body);
+
+			memset(body, 'q', bl);
+			body[bl] = '\0';
+			len += (size_t)fmt_msg(stream + len, sizeof(stream) - len, "INFO", i, body);
+		}
+		for (int k = 0; k < 1 + round % 5; k++) {
+			size_t at = rnd(&x) % len;
+			static const char evil[] = { '\0', '\r', '\n', ':', ';', '"', '<', '\xff',
+						     '9', ' ' };
+
+			stream[at] = evil[rnd(&x) % sizeof(evil)];
+		}
+		while (off < len) {
+			size_t n = 1 + rnd(&x) % 400;
+
+			if (n > len - off)
+				n = len - off;
+			if (!nt_send_all(fd, stream + off, n))
+				break; /* the server closed on us */
+			off += n;
+			uv_run(&f.loop, UV_RUN_NOWAIT);
+		}
+		nt_raw_read(&f.srv, fd, rd, sizeof(rd), 0, NULL, &eof, 20);
+		close(fd);
+		/* Whatever was delivered is a whole message of this stream. */
+		for (unsigned i = 0; i < f.srv.nmsgs; i++)
+			assert_true(f.srv.msgs[i].msg->len <= len);
+		delivered += f.srv.nmsgs;
+		nt_drop_msgs(&f.srv);
+	}
+	for (int i = 0; i < 2000 && sip_net_conn_count(f.srv.net) > 0; i++)
+		nt_spin(&f.srv, 1);
+	assert_int_equal(sip_net_conn_count(f.srv.net), 0);
+	/* Mutations break some messages, not all (one to five bytes per 8). */
+	assert_true(delivered > 0 && delivered < 30 * 8);
+	fixture_down(&f);
+}
+
+/* A peer that never reads: our write queue stops at the cap, the connection is
+ * closed and the loss reported; memory stays bounded. */
+static void test_tcp_slow_reader(void **state)
+{
+	struct sip_net_config cfg;
+	struct tcp_fixture f;
+	struct sip_net_dest d;
+	char m[600], chunk[4096];
+	int fd, n, small = 2048, err = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_conn_wbuf = 64 * 1024;
+	fixture_up(&f, &cfg, "tcp:127.0.0.1:0");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	assert_int_equal(connect(fd, &sip_listener_addr(f.lis)->u.sa, sizeof(struct sockaddr_in)), 0);
+	n = fmt_msg(m, sizeof(m), "OPTIONS", 0, "");
+	assert_true(nt_send_all(fd, m, (size_t)n));
+	assert_true(nt_wait_count(&f.srv, &f.srv.nmsgs, 1, 2000));
+	memset(&d, 0, sizeof(d));
+	d.tp = SIP_TP_TCP;
+	d.remote = f.srv.msgs[0].src.remote;
+	d.conn_id = f.srv.msgs[0].src.conn_id;
+	memset(chunk, 'x', sizeof(chunk));
+	/* At most 64 MiB: far beyond any kernel buffer plus the cap. */
+	for (int i = 0; i < 16384 && err == 0; i++) {
+		err = sip_net_send(f.srv.net, &d, chunk, sizeof(chunk), NULL);
+		if (i % 64 == 0)
+			uv_run(&f.loop, UV_RUN_NOWAIT);
+	}
+	assert_int_equal(err, SIP_ETOOBIG);
+	assert_int_equal(f.srv.nerrors, 1);
+	assert_int_equal(f.srv.last_error, SIP_ETOOBIG);
+	assert_int_equal(f.srv.last_error_dest.conn_id, d.conn_id);
+	assert_false(sip_net_conn_alive(f.srv.net, d.conn_id));
+	close(fd);
+	fixture_down(&f);
+}
+
 /* Connecting to a port nobody listens on: the queued bytes are reported lost. */
 static void test_tcp_connect_refused(void **state)
 {
@@ -522,6 +723,8 @@ static void test_tcp_connect_refused(void **state)
 	assert_int_equal(sip_net_send(cli.net, &d, "OPTIONS x\r\n", 11, &cid), 0);
 	assert_true(nt_wait_count(&cli, &cli.nerrors, 1, 2000));
 	assert_int_equal(cli.last_error, -ECONNREFUSED);
+	assert_int_equal(cli.nconn_closed, 1);
+	assert_int_equal(cli.last_closed_err, -ECONNREFUSED);
 	assert_int_equal(cli.last_error_dest.conn_id, cid);
 	assert_true(sip_net_addr_eq(&cli.last_error_dest.remote, &d.remote));
 	assert_int_equal(sip_net_conn_count(cli.net), 0);
@@ -542,6 +745,9 @@ int main(void)
 		cmocka_unit_test(test_tcp_no_alias),
 		cmocka_unit_test(test_tcp_close_from_callback),
 		cmocka_unit_test(test_tcp_response_after_close),
+		cmocka_unit_test(test_tcp_random_chunks),
+		cmocka_unit_test(test_tcp_mutated_streams),
+		cmocka_unit_test(test_tcp_slow_reader),
 		cmocka_unit_test(test_tcp_connect_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

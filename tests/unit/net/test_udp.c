@@ -229,6 +229,18 @@ static void test_udp_send_errors(void **state)
 	/* No UDP socket to send from yet. */
 	assert_int_equal(sip_net_send(t.net, &d, "x", 1, NULL), -EAFNOSUPPORT);
 	assert_int_equal(nt_listen(&t, "udp:127.0.0.1:0", &sl), 0);
+	/* Source selection: same family only. */
+	{
+		struct sip_net_addr v6;
+
+		assert_ptr_equal(sip_net_find_listener(t.net, SIP_TP_UDP, &d.remote), sl);
+		assert_ptr_equal(sip_net_find_listener(t.net, SIP_TP_UDP, NULL), sl);
+		assert_int_equal(sip_net_addr_set(&v6, SIP_STR("::1"), 5060), 0);
+		assert_null(sip_net_find_listener(t.net, SIP_TP_UDP, &v6));
+		d.remote = v6;
+		assert_int_equal(sip_net_send(t.net, &d, "x", 1, NULL), -EAFNOSUPPORT);
+		assert_int_equal(sip_net_addr_set(&d.remote, SIP_STR("127.0.0.1"), 5060), 0);
+	}
 	/* Listening twice on the same port fails cleanly. */
 	char spec[64];
 	snprintf(spec, sizeof(spec), "udp:127.0.0.1:%u", sip_net_addr_port(sip_listener_addr(sl)));
