@@ -5,6 +5,8 @@
  * argv[0] = the command name and returns the process exit status. */
 SIPHON_CMD(serve, cmd_serve, 0, 0, "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE]",
 	   "run the SIP server (registrar, proxy, events)")
+SIPHON_CMD(parse, cmd_parse, 0, 1, "parse [--json] [FILE|-]",
+	   "check one SIP message (FILE or stdin): summary or --json, exit 0 if valid, 1 with the reason and line if not; a file without any CR has its LF line ends read as CRLF")
 SIPHON_CMD(explain, cmd_explain, 1, -1, "explain CODE... [--json] [--lang en|vi]",
 	   "explain SIP response codes: meaning, what to do, RFC")
 SIPHON_CMD(compare, cmd_compare, 2, 2, "compare CODE CODE [--json] [--lang en|vi]",

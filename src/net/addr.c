@@ -1,0 +1,165 @@
+/* Transport names, socket addresses and listen specs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "siphon/net.h"
+
+static const char *const tp_names[SIP_TP__COUNT] = {
+	[SIP_TP_NONE] = "", [SIP_TP_UDP] = "UDP", [SIP_TP_TCP] = "TCP",
+	[SIP_TP_TLS] = "TLS", [SIP_TP_WS] = "WS", [SIP_TP_WSS] = "WSS",
+};
+
+const char *sip_tp_name(enum sip_tp tp)
+{
+	return (unsigned)tp < SIP_TP__COUNT ? tp_names[tp] : "";
+}
+
+enum sip_tp sip_tp_from_str(struct sip_str s)
+{
+	for (int t = SIP_TP_UDP; t < SIP_TP__COUNT; t++) {
+		if (sip_str_caseeq_cstr(s, tp_names[t]))
+			return (enum sip_tp)t;
+	}
+	return SIP_TP_NONE;
+}
+
+bool sip_tp_reliable(enum sip_tp tp)
+{
+	return tp == SIP_TP_TCP || tp == SIP_TP_TLS || tp == SIP_TP_WS || tp == SIP_TP_WSS;
+}
+
+uint16_t sip_tp_default_port(enum sip_tp tp)
+{
+	/* RFC 3261 19.1.2; RFC 7118 has no SIP default (the HTTP ports apply). */
+	switch (tp) {
+	case SIP_TP_TLS: return 5061;
+	case SIP_TP_WS: return 80;
+	case SIP_TP_WSS: return 443;
+	default: return 5060;
+	}
+}
+
+int sip_net_addr_set(struct sip_net_addr *out, struct sip_str ip, uint16_t port)
+{
+	char tmp[SIP_NET_IPSTR];
+	struct sip_net_addr a;
+
+	if (ip.len >= 2 && ip.p[0] == '[' && ip.p[ip.len - 1] == ']') {
+		ip.p++;
+		ip.len -= 2;
+	}
+	if (ip.len == 0 || ip.len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, ip.p, ip.len);
+	tmp[ip.len] = '\0';
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, tmp, &a.u.in4.sin_addr) == 1) {
+		a.u.in4.sin_family = AF_INET;
+		a.u.in4.sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, tmp, &a.u.in6.sin6_addr) == 1) {
+		a.u.in6.sin6_family = AF_INET6;
+		a.u.in6.sin6_port = htons(port);
+	} else {
+		return -EINVAL;
+	}
+	*out = a;
+	return 0;
+}
+
+uint16_t sip_net_addr_port(const struct sip_net_addr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return ntohs(a->u.in4.sin_port);
+	if (a->u.sa.sa_family == AF_INET6)
+		return ntohs(a->u.in6.sin6_port);
+	return 0;
+}
+
+void sip_net_addr_set_port(struct sip_net_addr *a, uint16_t port)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		a->u.in4.sin_port = htons(port);
+	else if (a->u.sa.sa_family == AF_INET6)
+		a->u.in6.sin6_port = htons(port);
+}
+
+bool sip_net_addr_eq(const struct sip_net_addr *a, const struct sip_net_addr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return false;
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in4.sin_port == b->u.in4.sin_port &&
+		       a->u.in4.sin_addr.s_addr == b->u.in4.sin_addr.s_addr;
+	if (a->u.sa.sa_family == AF_INET6)
+		return a->u.in6.sin6_port == b->u.in6.sin6_port &&
+		       memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16) == 0;
+	return false;
+}
+
+size_t sip_net_addr_ip(char *dst, const struct sip_net_addr *a)
+{
+	const void *src = a->u.sa.sa_family == AF_INET6 ? (const void *)&a->u.in6.sin6_addr
+							 : (const void *)&a->u.in4.sin_addr;
+
+	if ((a->u.sa.sa_family != AF_INET && a->u.sa.sa_family != AF_INET6) ||
+	    !inet_ntop(a->u.sa.sa_family, src, dst, SIP_NET_IPSTR)) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return strlen(dst);
+}
+
+size_t sip_net_addr_format(char *dst, const struct sip_net_addr *a)
+{
+	char ip[SIP_NET_IPSTR];
+	int n;
+
+	sip_net_addr_ip(ip, a);
+	if (a->u.sa.sa_family == AF_INET6)
+		n = snprintf(dst, SIP_NET_ADDRSTR, "[%s]:%u", ip, sip_net_addr_port(a));
+	else
+		n = snprintf(dst, SIP_NET_ADDRSTR, "%s:%u", ip, sip_net_addr_port(a));
+	return n > 0 ? (size_t)n : 0;
+}
+
+int sip_listen_spec_parse(struct sip_listen_spec *out, const char *spec)
+{
+	struct sip_str s = sip_str_from_cstr(spec), ip, port_s;
+	struct sip_listen_spec r;
+	uint32_t port;
+	long colon;
+
+	colon = sip_str_chr(s, ':');
+	if (colon <= 0)
+		return -EINVAL;
+	r.tp = sip_tp_from_str((struct sip_str){ s.p, (size_t)colon });
+	if (r.tp != SIP_TP_UDP && r.tp != SIP_TP_TCP && r.tp != SIP_TP_TLS)
+		return -EINVAL;
+	s.p += colon + 1;
+	s.len -= (size_t)colon + 1;
+	/* The port follows the last ':' (an IPv6 address must be bracketed). */
+	if (s.len > 0 && s.p[0] == '[') {
+		long close = sip_str_chr(s, ']');
+
+		if (close < 0 || (size_t)close + 1 >= s.len || s.p[close + 1] != ':')
+			return -EINVAL;
+		ip = (struct sip_str){ s.p, (size_t)close + 1 };
+		port_s = (struct sip_str){ s.p + close + 2, s.len - (size_t)close - 2 };
+	} else {
+		colon = sip_str_chr(s, ':');
+		if (colon < 0)
+			return -EINVAL;
+		ip = (struct sip_str){ s.p, (size_t)colon };
+		port_s = (struct sip_str){ s.p + colon + 1, s.len - (size_t)colon - 1 };
+		if (sip_str_chr(port_s, ':') >= 0)
+			return -EINVAL; /* unbracketed IPv6 */
+	}
+	if (sip_str_to_u32(port_s, &port) != 0 || port > 65535)
+		return -EINVAL;
+	if (sip_net_addr_set(&r.addr, ip, (uint16_t)port) != 0)
+		return -EINVAL;
+	*out = r;
+	return 0;
+}
