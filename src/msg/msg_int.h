@@ -169,6 +169,28 @@ static inline const char *sip_scan_ctl(const char *p)
 #endif
 }
 
+/* First byte at or after p that is SP or below it (the Request-URI ends there);
+ * same padding contract as sip_scan_ctl. */
+static inline const char *sip_scan_sp(const char *p)
+{
+#ifdef SIP_SSE2
+	const __m128i sp = _mm_set1_epi8(' ');
+
+	for (;;) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, sp), sp));
+
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#else
+	while ((unsigned char)*p > ' ')
+		p++;
+	return p;
+#endif
+}
+
 /* sip_scan_ctl that also ORs into *commas a bit for every ',' before the byte
  * it stops at (the parser records "no comma" per header line on the way). */
 static inline const char *sip_scan_ctl_commas(const char *p, unsigned *commas)

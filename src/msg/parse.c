@@ -202,9 +202,7 @@ static int parse_start_line(struct sip_msg *m, const char *p, const struct sip_l
 	m->method_str = (struct sip_str){ p, (size_t)(q - p) };
 	m->method = sip_method_from_str(m->method_str);
 	u = q + 1;
-	q = u;
-	while ((unsigned char)*q > ' ')
-		q++;
+	q = sip_scan_sp(u);
 	/* RFC 4475 3.1.2.7: a Request-URI in <> is not a Request-URI. */
 	if (q == u || *q != ' ' || *u == '<')
 		return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed Request-URI)",
