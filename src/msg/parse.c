@@ -435,7 +435,8 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct
 	/* RFC 3261 7.5: CRLFs before the start-line are ignored. */
 	while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
 		skip++;
-	if (len - skip > lim.max_msg_size) {
+	/* The size arithmetic below stays far from overflow even with a huge limit. */
+	if (len - skip > lim.max_msg_size || len - skip > SIZE_MAX / 8) {
 		bool resp = len - skip >= 4 && (buf[skip] | 0x20) == 's' &&
 			    (buf[skip + 1] | 0x20) == 'i' && (buf[skip + 2] | 0x20) == 'p' &&
 			    buf[skip + 3] == '/';
