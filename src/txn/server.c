@@ -36,21 +36,28 @@ static void server_send_out(struct sip_txn *t)
 }
 
 /* 18.2.2 and RFC 3581: over a reliable transport the response goes back on the
- * connection the request came on; over UDP to the source address (what received=
- * would say) and, unless the client asked for rport, to the sent-by port (5060 by
- * default). maddr is not honoured: it would need resolution, and 18.2.2 lets the
- * source address stand when responses are sent to where the request came from. */
+ * connection the request came on (conn_id); should it have closed, the transport
+ * opens one to the source address and the sent-by port (5060, 5061 for TLS). Over
+ * UDP it goes to the source address (what received= says) and, unless the client
+ * asked for rport, to the sent-by port (5060 by default). maddr is not honoured:
+ * it would need resolution, and 18.2.2 lets the source address stand when
+ * responses are sent to where the request came from. */
 static void server_response_dest(struct sip_txn_dest *d, const struct sip_txn_dest *src, const struct sip_via *via,
 				 bool reliable)
 {
+	uint16_t port;
+
 	*d = *src;
-	if (reliable || via->has_rport)
+	if (!reliable && via->has_rport)
 		return;
-	uint16_t port = htons(via->has_port && via->port ? via->port : 5060);
+	if (via->has_port && via->port)
+		port = via->port;
+	else
+		port = src->proto == SIP_TXN_TLS || src->proto == SIP_TXN_WSS ? 5061 : 5060;
 	if (d->addr.sa.sa_family == AF_INET)
-		d->addr.in.sin_port = port;
+		d->addr.in.sin_port = htons(port);
 	else if (d->addr.sa.sa_family == AF_INET6)
-		d->addr.in6.sin6_port = port;
+		d->addr.in6.sin6_port = htons(port);
 }
 
 /* RFC 3261 18.2.1 and RFC 3581 4: the top Via of the 100 Trying this transaction

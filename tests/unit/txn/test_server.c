@@ -361,8 +361,10 @@ static void test_noninvite_tcp(void **state)
 	recv_req(f, "REGISTER", BR, SIP_TXN_TCP);
 	struct sip_txn *st = f->req_txn[0];
 	assert_int_equal(sip_txn_state(st), SIP_TXN_COMPLETED);
+	/* The connection it came on; its address with the sent-by port in case the
+	 * connection has closed (18.2.2). */
 	assert_int_equal(f->sent[0].dst.conn_id, 11);
-	assert_int_equal(fx_port(&f->sent[0].dst), 40000);
+	assert_int_equal(fx_port(&f->sent[0].dst), 5070);
 	sip_timers_advance(&f->ts, 0);
 	assert_int_equal(f->ev[0].type, SIP_TXN_EV_TERMINATED);
 	assert_int_equal(f->ev[0].timer, 'J');
@@ -402,6 +404,17 @@ static void test_response_destination(void **state)
 			  "Call-ID: d3\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n"),
 		&src);
 	assert_int_equal(fx_port(&f->sent[2].dst), 5060);
+	/* TLS, no port in sent-by: the connection, else the address at 5061. */
+	struct sip_txn_dest tls = fx_dest(SIP_TXN_TLS, "127.0.0.1", 40001, 77);
+	fx_recv(f, fx_msg("OPTIONS sips:bob@127.0.0.1 SIP/2.0\n"
+			  "Via: SIP/2.0/TLS 127.0.0.1;branch=z9hG4bKd4\n"
+			  "From: <sips:a@127.0.0.1>;tag=1\nTo: <sips:bob@127.0.0.1>\n"
+			  "Call-ID: d4\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n"),
+		&tls);
+	assert_int_equal(f->sent[3].dst.proto, SIP_TXN_TLS);
+	assert_int_equal(f->sent[3].dst.conn_id, 77);
+	assert_int_equal(fx_port(&f->sent[3].dst), 5061);
+	assert_true(sip_txn_is_reliable(f->req_txn[3]));
 	for (int i = 0; i < 3; i++) {
 		char ip[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &f->sent[i].dst.addr.in.sin_addr, ip, sizeof(ip));
