@@ -3,7 +3,6 @@
  * Arity (positional arguments, options not counted) is checked once, in main.c,
  * before any handler runs; max_args -1 means unbounded. A handler gets argv with
  * argv[0] = the command name and returns the process exit status. */
-<<<<<<< HEAD
 SIPHON_CMD(serve, cmd_serve, 0, 0,
 	   "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]\n"
 	   "       [--config FILE] [--log-level error|warn|info|debug]\n"
@@ -11,10 +10,6 @@ SIPHON_CMD(serve, cmd_serve, 0, 0,
 	   "  the config file is INI ([server] listen/domain/db/auth/log_level,\n"
 	   "  [registrar] min_expires/max_expires/default_expires/max_bindings)",
 	   "run the SIP server (registrar with digest authentication, SQLite store)")
-=======
-SIPHON_CMD(serve, cmd_serve, 0, 0, "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE]",
-	   "run the SIP server (registrar, proxy, events)")
->>>>>>> main
 SIPHON_CMD(parse, cmd_parse, 0, 1, "parse [--json] [FILE|-]",
 	   "check one SIP message (FILE or stdin): summary or --json, exit 0 if valid, 1 with the reason and line if not; a file without any CR has its LF line ends read as CRLF")
 SIPHON_CMD(explain, cmd_explain, 1, -1, "explain CODE... [--json] [--lang en|vi]",
