@@ -115,6 +115,23 @@ static bool supported(const struct sip_proxy_config *cfg, struct sip_str tag)
 	return false;
 }
 
+/* Every Route value parses (16.4 and 16.6 item 6 read them). */
+static bool routes_ok(struct sip_msg *req)
+{
+	int n = sip_msg_route_count(req);
+
+	if (n == SIP_ENOTFOUND)
+		return true;
+	if (n < 0)
+		return false;
+	for (int i = 0; i < n; i++) {
+		const struct sip_addr *a;
+		if (sip_msg_route(req, (unsigned)i, &a))
+			return false;
+	}
+	return true;
+}
+
 int sip_proxy_validate(struct sip_proxy_check *out, const struct sip_proxy_config *cfg,
 		       struct sip_msg *req)
 {
@@ -143,7 +160,7 @@ int sip_proxy_validate(struct sip_proxy_check *out, const struct sip_proxy_confi
 		verdict(&c, 400, "Bad Request (Bad Via)");
 	else if ((err = sip_msg_max_forwards(req, &mf)) && err != SIP_ENOTFOUND)
 		verdict(&c, 400, "Bad Request (Bad Max-Forwards)");
-	else if ((err = sip_msg_route_count(req)) < 0 && err != SIP_ENOTFOUND)
+	else if (!routes_ok(req))
 		verdict(&c, 400, "Bad Request (Bad Route)");
 	else if (sip_msg_ruri(req, &ruri))
 		verdict(&c, 400, "Bad Request (Bad Request-URI)");
