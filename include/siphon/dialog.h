@@ -87,6 +87,18 @@ int sip_dialog_uac_alloc(struct sip_dialog **dp, struct sip_msg *req, struct sip
 int sip_dialog_uas_alloc(struct sip_dialog **dp, struct sip_msg *req, int status,
 			 struct sip_str local_tag, bool secure_transport);
 
+/* Subscriber side (RFC 6665 4.1.2.4): a NOTIFY for the SUBSCRIBE this UA sent
+ * creates the dialog, whether or not the 2xx to the SUBSCRIBE came first (and
+ * each NOTIFY from another notifier of a forked SUBSCRIBE creates its own). The
+ * NOTIFY is a request this UA received, so 12.1.1 applies to it: route set from
+ * its Record-Route in order, remote target from its Contact (required), remote
+ * sequence number from its CSeq, remote tag from its From; the local tag, local
+ * URI, remote URI and local sequence number come from the SUBSCRIBE. The dialog
+ * is confirmed. -EINVAL when the NOTIFY does not match the SUBSCRIBE (Call-ID, or
+ * its To tag is not the SUBSCRIBE's From tag). */
+int sip_dialog_notify_alloc(struct sip_dialog **dp, struct sip_msg *subscribe, struct sip_msg *notify,
+			    bool secure_transport);
+
 /* Free a dialog (after removing it from its table, if any). NULL is ignored. */
 void sip_dialog_free(struct sip_dialog *d);
 
@@ -127,7 +139,8 @@ struct sip_dialog_req_opts {
 	 * RFC 3261 branch is added; when empty the caller adds the Via. */
 	struct sip_str via;
 	/* Contact value (e.g. "<sip:alice@192.0.2.1>") to add; should be set for a
-	 * target refresh request (12.2.1.1). Empty: none. */
+	 * target refresh request (12.2.1.1), and must be a SIPS URI when the dialog
+	 * is secure (-EINVAL otherwise). Empty: none. */
 	struct sip_str contact;
 	/* ACK for a 2xx (13.2.2.4): the CSeq number of the INVITE. */
 	uint32_t ack_cseq;

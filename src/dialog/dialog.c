@@ -299,6 +299,58 @@ out:
 	return 0;
 }
 
+int sip_dialog_notify_alloc(struct sip_dialog **dp, struct sip_msg *subscribe, struct sip_msg *notify,
+			    bool secure_transport)
+{
+	const struct sip_addr *sfrom, *sto, *nfrom, *nto;
+	const struct sip_cseq *scseq, *ncseq;
+	struct sip_dialog_route *routes = NULL;
+	struct sip_buf text = SIP_BUF_INIT;
+	struct sip_str scid, ncid, target;
+	struct sip_dialog *d = NULL;
+	struct pack_in in;
+	unsigned nroutes = 0;
+	int err;
+
+	if (!dp || !subscribe || !notify || !subscribe->is_request || !notify->is_request ||
+	    subscribe->method != SIP_METHOD_SUBSCRIBE || notify->method != SIP_METHOD_NOTIFY)
+		return -EINVAL;
+	if ((err = sip_msg_call_id(subscribe, &scid)) || (err = sip_msg_from(subscribe, &sfrom)) ||
+	    (err = sip_msg_to(subscribe, &sto)) || (err = sip_msg_cseq(subscribe, &scseq)) ||
+	    (err = sip_msg_call_id(notify, &ncid)) || (err = sip_msg_from(notify, &nfrom)) ||
+	    (err = sip_msg_to(notify, &nto)) || (err = sip_msg_cseq(notify, &ncseq)))
+		return err;
+	if (!sip_str_eq(scid, ncid) || !sip_str_eq(sfrom->tag, nto->tag))
+		return -EINVAL;
+	if ((err = contact_uri(notify, &target)))
+		return err;
+	if ((err = read_routes(&routes, &nroutes, notify, false, &text)))
+		goto out;
+	if (!(d = dialog_new())) {
+		err = -ENOMEM;
+		goto out;
+	}
+	in = (struct pack_in){ scid, sfrom->tag, nfrom->tag, sfrom->uri_str, sto->uri_str, routes, nroutes };
+	if ((err = pack(d, &in)) || (err = set_target(d, target)))
+		goto out;
+	d->uac = true;
+	d->state = SIP_DIALOG_CONFIRMED;
+	d->secure = secure_transport && ruri_is_sips(subscribe);
+	d->local_seq = scseq->seq;
+	d->local_seq_set = true;
+	d->remote_seq = ncseq->seq;
+	d->remote_seq_set = true;
+out:
+	free(routes);
+	sip_buf_free(&text);
+	if (err) {
+		sip_dialog_free(d);
+		return err;
+	}
+	*dp = d;
+	return 0;
+}
+
 /* ---- Updates ---- */
 
 static bool same_id(const struct sip_dialog *d, const struct sip_dialog_id *id)

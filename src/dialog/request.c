@@ -83,6 +83,12 @@ int sip_dialog_request(struct sip_out **op, struct sip_dialog *d, struct sip_str
 		return -EINVAL;
 	if (!opts)
 		opts = &none;
+	/* 12.2.1.1: in a secure dialog the Contact is a SIPS URI. */
+	if (opts->contact.len && d->secure) {
+		struct sip_addr a;
+		if (sip_addr_parse(&a, opts->contact) || a.uri.scheme != SIP_URI_SIPS)
+			return -EINVAL;
+	}
 	/* 12.2.1.1: ACK carries the INVITE's number (13.2.2.4); everything else the
 	 * next local number, the first one chosen per 8.1.1.5. */
 	if (m == SIP_METHOD_ACK)

@@ -629,6 +629,11 @@ bool sip_proxy_ctx_done(const struct sip_proxy_ctx *c)
 	return c && c->final_status && !any_pending(c);
 }
 
+struct sip_str sip_proxy_ctx_to_tag(const struct sip_proxy_ctx *c)
+{
+	return c ? sip_str_from_cstr(c->to_tag) : SIP_STR_NULL;
+}
+
 unsigned sip_proxy_ctx_branch_count(const struct sip_proxy_ctx *c)
 {
 	return c ? c->n : 0;

@@ -46,6 +46,17 @@ static struct sip_msg *roundtrip(struct sip_out *o)
 			fail_msg("expected \"%s\", got \"%.*s\"", (c), SIP_STR_ARG(s_)); \
 	} while (0)
 
+static const char *hdr_contact(struct sip_msg *m)
+{
+	static char buf[256];
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_CONTACT);
+
+	buf[0] = '\0';
+	if (h)
+		sip_str_copy(buf, sizeof(buf), h->value);
+	return buf;
+}
+
 /* The Route values of m, joined by "," for easy comparison. */
 static void routes_of(struct sip_msg *m, char *dst, size_t n)
 {
@@ -540,6 +551,104 @@ static void test_table(void **state)
 	sip_dialog_table_free(t); /* frees the rest */
 }
 
+/* RFC 6665 4.1.2.4: the NOTIFY creates the subscriber's dialog. */
+static void test_notify_creates_dialog(void **state)
+{
+	static const char sub_s[] =
+		"SUBSCRIBE sip:bob@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKsub1\r\n"
+		"To: <sip:bob@example.com>\r\n"
+		"From: <sip:alice@example.com>;tag=sub-a\r\n"
+		"Call-ID: sub-1\r\n"
+		"CSeq: 20 SUBSCRIBE\r\n"
+		"Event: presence\r\n"
+		"Contact: <sip:alice@192.0.2.10>\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char notify_s[] =
+		"NOTIFY sip:alice@192.0.2.10 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKn1\r\n"
+		"To: <sip:alice@example.com>;tag=sub-a\r\n"
+		"From: <sip:bob@example.com>;tag=notifier-b\r\n"
+		"Call-ID: sub-1\r\n"
+		"CSeq: 7 NOTIFY\r\n"
+		"Event: presence\r\n"
+		"Subscription-State: active;expires=600\r\n"
+		"Contact: <sip:pres@198.51.100.3>\r\n"
+		"Record-Route: <sip:192.0.2.1;lr>\r\n"
+		"Content-Length: 0\r\n\r\n";
+	struct sip_msg *sub = parse(sub_s), *notify = parse(notify_s), *m;
+	const struct sip_cseq *cseq;
+	struct sip_dialog *d;
+	struct sip_out *o;
+	int st;
+	(void)state;
+
+	assert_int_equal(sip_dialog_notify_alloc(&d, sub, notify, false), 0);
+	assert_true(d->uac);
+	assert_int_equal(d->state, SIP_DIALOG_CONFIRMED);
+	assert_str(d->id.local_tag, "sub-a");
+	assert_str(d->id.remote_tag, "notifier-b");
+	assert_str(d->local_uri, "sip:alice@example.com");
+	assert_str(d->remote_uri, "sip:bob@example.com");
+	assert_str(d->remote_target, "sip:pres@198.51.100.3");
+	assert_int_equal(d->remote_seq, 7);
+	assert_int_equal(sip_dialog_route_count(d), 1);
+	/* The id of the NOTIFY (a request received) finds it. */
+	{
+		struct sip_dialog_id id;
+		assert_int_equal(sip_dialog_id_of(&id, notify), 0);
+		assert_true(sip_str_eq(id.local_tag, d->id.local_tag) && sip_str_eq(id.remote_tag, d->id.remote_tag));
+	}
+	/* The next NOTIFY must be higher; the refresh SUBSCRIBE is CSeq 21. */
+	assert_int_equal(sip_dialog_uas_request(d, notify, &st), 0);
+	assert_int_equal(st, 500);
+	assert_int_equal(sip_dialog_request(&o, d, SIP_STR("SUBSCRIBE"), &via_only), 0);
+	m = roundtrip(o);
+	assert_int_equal(sip_msg_cseq(m, &cseq), 0);
+	assert_int_equal(cseq->seq, 21);
+	assert_str(m->ruri_str, "sip:pres@198.51.100.3");
+	sip_msg_free(m);
+	sip_dialog_free(d);
+	/* A NOTIFY for another subscription does not create this dialog. */
+	sip_msg_free(notify);
+	notify = parse("NOTIFY sip:alice@192.0.2.10 SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKn2\r\n"
+		       "To: <sip:alice@example.com>;tag=other\r\n"
+		       "From: <sip:bob@example.com>;tag=notifier-b\r\n"
+		       "Call-ID: sub-1\r\nCSeq: 8 NOTIFY\r\nContact: <sip:p@h>\r\n\r\n");
+	assert_int_equal(sip_dialog_notify_alloc(&d, sub, notify, false), -EINVAL);
+	sip_msg_free(notify);
+	sip_msg_free(sub);
+}
+
+/* 12.2.1.1: a secure dialog's Contact must be SIPS. */
+static void test_secure_contact(void **state)
+{
+	static const char req_s[] =
+		"INVITE sips:bob@biloxi.example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS pc33.example.com;branch=z9hG4bKsec\r\n"
+		"To: <sips:bob@biloxi.example.com>\r\n"
+		"From: <sips:alice@atlanta.example.com>;tag=s1\r\n"
+		"Call-ID: sec-2\r\nCSeq: 1 INVITE\r\n"
+		"Contact: <sips:alice@pc33.example.com>\r\n\r\n";
+	struct sip_msg *req = parse(req_s), *m;
+	struct sip_dialog_req_opts bad = { SIP_STR("SIP/2.0/TLS b.example.com"), SIP_STR("<sip:bob@b.example.com>"), 0 };
+	struct sip_dialog_req_opts good = { SIP_STR("SIP/2.0/TLS b.example.com"), SIP_STR("<sips:bob@b.example.com>"), 0 };
+	struct sip_dialog *d;
+	struct sip_out *o;
+	(void)state;
+
+	assert_int_equal(sip_dialog_uas_alloc(&d, req, 200, SIP_STR("b"), true), 0);
+	assert_int_equal(sip_dialog_request(&o, d, SIP_STR("INVITE"), &bad), -EINVAL);
+	assert_false(d->local_seq_set); /* a failed call changes nothing */
+	assert_int_equal(sip_dialog_request(&o, d, SIP_STR("INVITE"), &good), 0);
+	m = roundtrip(o);
+	assert_string_equal(hdr_contact(m), "<sips:bob@b.example.com>");
+	sip_msg_free(m);
+	sip_dialog_free(d);
+	sip_msg_free(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +660,8 @@ int main(void)
 		cmocka_unit_test(test_uac_early_then_confirmed),
 		cmocka_unit_test(test_secure_and_null_tags),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_notify_creates_dialog),
+		cmocka_unit_test(test_secure_contact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -617,6 +617,13 @@ static void test_caller_cancel(void **state)
 	m = upstream(&f, 1);
 	assert_int_equal(m->status, 487);
 	assert_int_equal(sip_msg_via_count(m), 1);
+	{
+		/* 9.2: the server's 200 to the CANCEL can use the same To tag. */
+		const struct sip_addr *to;
+		assert_int_equal(sip_msg_to(m, &to), 0);
+		assert_true(sip_str_eq(to->tag, sip_proxy_ctx_to_tag(f.ctx)));
+		assert_true(to->tag.len > 0);
+	}
 	sip_msg_free(m);
 	assert_false(sip_proxy_ctx_done(f.ctx));
 	answer(&f, 0, 487, NULL);
