@@ -707,6 +707,146 @@ static void test_non_invite(void **state)
 	fx_free(&f);
 }
 
+/* Any order: random interleavings (fixed seed, bounded count) of 1-4 branches,
+ * each answering 0-2 provisional responses and one final response, checked
+ * against a model of 16.7: every 2xx goes up and the first final one upstream
+ * is the first 2xx if any; otherwise exactly one final response goes up when the
+ * last branch ends: the first 6xx if any, else the best by step 6 (503 as 500);
+ * provisionals other than 100 go up only before the first final; a 6xx held
+ * while others run cancels every branch that had a provisional. */
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+static int model_rank(int st)
+{
+	int cls = st / 100;
+
+	if (cls == 6)
+		return 0;
+	if (cls == 4)
+		return (st == 401 || st == 407 || st == 415 || st == 420 || st == 484) ? 40 : 41;
+	if (cls == 5)
+		return st == 503 ? 51 : 50;
+	return cls * 10;
+}
+
+static void test_random_orders(void **state)
+{
+	static const char *const uris[] = { "sip:b@203.0.113.1", "sip:b@203.0.113.2", "sip:b@203.0.113.3",
+					    "sip:b@203.0.113.4" };
+	static const int finals[] = { 200, 486, 404, 603, 600, 503, 502, 401, 407, 302, 480, 487 };
+	uint32_t seed = 0x603u;
+	(void)state;
+
+	for (int round = 0; round < 400; round++) {
+		struct { unsigned br; int code; } ev[4 * 3];
+		unsigned nev = 0, nb = 1 + lcg(&seed) % 4, left[4], pos[4];
+		int codes[4][3];
+		struct fx f;
+		int first_2xx = -1, n2xx = 0, best = -1, sixx = 0;
+		unsigned prov_up = 0, k;
+		bool final_seen = false;
+
+		/* Each branch: 0-2 provisionals, then a final. */
+		for (unsigned b = 0; b < nb; b++) {
+			unsigned np = lcg(&seed) % 3;
+			for (unsigned j = 0; j < np; j++)
+				codes[b][j] = (lcg(&seed) & 1) ? 180 : 100;
+			codes[b][np] = finals[lcg(&seed) % (sizeof(finals) / sizeof(finals[0]))];
+			left[b] = np + 1;
+			pos[b] = 0;
+		}
+		/* A random interleaving keeping each branch's order. */
+		for (;;) {
+			unsigned live = 0, pick;
+			for (unsigned b = 0; b < nb; b++)
+				live += left[b] > 0;
+			if (!live)
+				break;
+			pick = lcg(&seed) % live;
+			for (unsigned b = 0; b < nb; b++)
+				if (left[b] && pick-- == 0) {
+					ev[nev].br = b;
+					ev[nev++].code = codes[b][pos[b]++];
+					left[b]--;
+					break;
+				}
+		}
+		/* The model. */
+		for (k = 0; k < nev; k++) {
+			int c = ev[k].code;
+			if (c >= 200 && c < 300) {
+				n2xx++;
+				if (first_2xx < 0)
+					first_2xx = (int)k;
+			}
+		}
+		{
+			unsigned ended = 0;
+			for (k = 0; k < nev; k++) {
+				int c = ev[k].code;
+				if (c < 200) {
+					if (c > 100 && !final_seen)
+						prov_up++;
+					continue;
+				}
+				ended++;
+				if (c >= 600 && !sixx)
+					sixx = c;
+				if (c >= 300 && (best < 0 || model_rank(c) < model_rank(best)))
+					best = c;
+				if ((int)k == first_2xx || (first_2xx < 0 && ended == nb))
+					final_seen = true;
+			}
+		}
+
+		fx_init(&f, NULL);
+		fx_start(&f, uris, NULL, nb);
+		for (k = 0; k < nev; k++)
+			answer(&f, ev[k].br, ev[k].code, NULL);
+
+		/* Upstream: provisionals, then finals. */
+		{
+			unsigned nprov = 0, nfinal = 0, n2 = 0;
+			int first_final = 0;
+			for (unsigned r = 0; r < f.rec.nresp; r++) {
+				int st = f.rec.status[r];
+				assert_true(st > 100);
+				if (st < 200) {
+					assert_int_equal(nfinal, 0); /* never after a final */
+					nprov++;
+					continue;
+				}
+				if (!nfinal)
+					first_final = st;
+				nfinal++;
+				if (st < 300)
+					n2++;
+				else
+					assert_int_equal(nfinal, 1); /* one non-2xx, and only first */
+			}
+			assert_int_equal(nprov, prov_up);
+			assert_int_equal(n2, n2xx);
+			if (first_2xx >= 0) {
+				assert_int_equal(first_final, 200);
+			} else {
+				int want = sixx ? sixx : (best == 503 ? 500 : best);
+				assert_int_equal(nfinal, 1);
+				if (want != first_final)
+					fail_msg("round %d: want %d got %d", round, want, first_final);
+			}
+		}
+		assert_true(sip_proxy_ctx_done(f.ctx));
+		assert_false(f.rec.decline);
+		for (unsigned b = 0; b < nb; b++)
+			assert_false(f.rec.timer_c[b]);
+		fx_free(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_caller_cancel),
 		cmocka_unit_test(test_send_failure_and_targets),
 		cmocka_unit_test(test_non_invite),
+		cmocka_unit_test(test_random_orders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
