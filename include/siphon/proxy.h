@@ -250,7 +250,7 @@ int sip_proxy_ctx_final_status(const struct sip_proxy_ctx *c);
 bool sip_proxy_ctx_done(const struct sip_proxy_ctx *c);
 /* The To tag of the responses the context makes itself (408, 487, 500): the
  * server's 200 to the caller's CANCEL should carry the same (9.2). */
-struct sip_str sip_proxy_ctx_to_tag(const struct sip_proxy_ctx *c);
+struct sip_str sip_proxy_ctx_to_tag(struct sip_proxy_ctx *c);
 unsigned sip_proxy_ctx_branch_count(const struct sip_proxy_ctx *c);
 /* Branch i: final status (0 while pending or never started; 408 for a timeout,
  * 503 for a transport error) and whether it was started. */

@@ -89,7 +89,6 @@ int sip_proxy_ctx_alloc(struct sip_proxy_ctx **cp, const struct sip_proxy_config
 	struct sip_proxy_ctx *c;
 	size_t total = 0;
 	char *p;
-	int err;
 
 	if (!cp || !cfg || !ops || !r || !r->msg || !defaults || !targets || ntargets == 0 ||
 	    ntargets > 1024 || !ops->send_request || !ops->send_cancel || !ops->send_response ||
@@ -102,7 +101,7 @@ int sip_proxy_ctx_alloc(struct sip_proxy_ctx **cp, const struct sip_proxy_config
 	for (size_t i = 0; i < ntargets; i++)
 		total += target_len(&targets[i]);
 	c->strs = malloc(total + 1);
-	if (!c->br || !c->strs || (err = sip_tag_new(c->to_tag, sizeof(c->to_tag)))) {
+	if (!c->br || !c->strs) {
 		free(c->br);
 		free(c->strs);
 		free(c);
@@ -178,12 +177,23 @@ static int send_out(struct sip_proxy_ctx *c, struct sip_out *o, int status)
 	return err;
 }
 
+/* The To tag of our own responses, made on first use: most contexts relay a
+ * callee's response and never need one (and getrandom is a system call). */
+static int own_tag(struct sip_proxy_ctx *c)
+{
+	if (c->to_tag[0])
+		return 0;
+	return sip_tag_new(c->to_tag, sizeof(c->to_tag));
+}
+
 /* A response made here (408, 487, 500) for the received request. */
 static int send_own(struct sip_proxy_ctx *c, int status)
 {
 	struct sip_out *o;
-	int err = sip_out_response_to(&o, c->req.msg, status, NULL, sip_str_from_cstr(c->to_tag));
+	int err = own_tag(c);
 
+	if (!err)
+		err = sip_out_response_to(&o, c->req.msg, status, NULL, sip_str_from_cstr(c->to_tag));
 	if (err)
 		return err;
 	return send_out(c, o, status);
@@ -231,6 +241,12 @@ static int relay(struct sip_proxy_ctx *c, struct sip_msg *resp, int self_i, int 
 	struct sip_out *o;
 	int err;
 
+	/* 16.7 item 3: with our Via gone nothing would be left: the response was not
+	 * for the caller (a broken downstream element). A 1xx or 2xx cannot be made
+	 * up here (its To tag makes dialogs): dropped; a failure is answered with
+	 * the same code made here. */
+	if (sip_msg_via_count(resp) < 2)
+		return resp->status >= 300 ? send_own(c, resp->status) : 0;
 	if ((err = sip_out_from_msg(&o, resp)))
 		return err;
 	err = sip_out_via_pop(o);
@@ -629,9 +645,11 @@ bool sip_proxy_ctx_done(const struct sip_proxy_ctx *c)
 	return c && c->final_status && !any_pending(c);
 }
 
-struct sip_str sip_proxy_ctx_to_tag(const struct sip_proxy_ctx *c)
+struct sip_str sip_proxy_ctx_to_tag(struct sip_proxy_ctx *c)
 {
-	return c ? sip_str_from_cstr(c->to_tag) : SIP_STR_NULL;
+	if (!c || own_tag(c))
+		return SIP_STR_NULL;
+	return sip_str_from_cstr(c->to_tag);
 }
 
 unsigned sip_proxy_ctx_branch_count(const struct sip_proxy_ctx *c)

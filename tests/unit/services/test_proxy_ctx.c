@@ -707,6 +707,41 @@ static void test_non_invite(void **state)
 	fx_free(&f);
 }
 
+/* A downstream element that drops Via values: with ours popped nothing would be
+ * left (16.7 item 3), so the response is not relayed; a failure is answered as
+ * made here, a 1xx is dropped. */
+static void test_viasless_response(void **state)
+{
+	struct fx f;
+	struct sip_msg *req, *resp, *m;
+	struct sip_out *o;
+	const struct sip_via *v;
+	(void)state;
+
+	fx_init(&f, NULL);
+	fx_start(&f, two, NULL, 1);
+	req = sent(&f, 0);
+	for (int code = 180; code; code = code == 180 ? 486 : 0) {
+		assert_int_equal(sip_out_response_to(&o, req, code, NULL, SIP_STR("cut")), 0);
+		resp = roundtrip(o);
+		assert_int_equal(sip_out_from_msg(&o, resp), 0);
+		assert_int_equal(sip_out_remove(o, SIP_HDR_VIA, NULL), 0);
+		assert_int_equal(sip_out_add(o, SIP_HDR_VIA, SIP_STR("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKx")), 0);
+		m = roundtrip(o);
+		sip_msg_free(resp);
+		assert_int_equal(sip_proxy_ctx_response(f.ctx, 0, m), 0);
+		sip_msg_free(m);
+	}
+	assert_int_equal(f.rec.nresp, 1);
+	m = upstream(&f, 0);
+	assert_int_equal(m->status, 486);
+	assert_int_equal(sip_msg_via(m, 0, &v), 0);
+	assert_str(v->branch, "z9hG4bKcaller1");
+	sip_msg_free(m);
+	sip_msg_free(req);
+	fx_free(&f);
+}
+
 /* Any order: random interleavings (fixed seed, bounded count) of 1-4 branches,
  * each answering 0-2 provisional responses and one final response, checked
  * against a model of 16.7: every 2xx goes up and the first final one upstream
@@ -863,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_caller_cancel),
 		cmocka_unit_test(test_send_failure_and_targets),
 		cmocka_unit_test(test_non_invite),
+		cmocka_unit_test(test_viasless_response),
 		cmocka_unit_test(test_random_orders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
