@@ -239,7 +239,8 @@ int sip_proxy_ctx_timer(struct sip_proxy_ctx *c, enum sip_proxy_timer t, unsigne
 /* The caller's CANCEL for the request (16.10): every pending branch is cancelled
  * (the CANCEL's Reason copied, RFC 3326 2), no branch is started any more, and
  * when no final response was sent yet a 487 goes upstream. The server answers
- * the CANCEL itself with 200 (9.2). cancel may be NULL. */
+ * the CANCEL itself with 200 (9.2: sip_out_response_to(cancel, 200, NULL,
+ * sip_proxy_ctx_to_tag(c)), so both carry the same To tag). cancel may be NULL. */
 int sip_proxy_ctx_cancel(struct sip_proxy_ctx *c, struct sip_msg *cancel);
 
 /* The status of the final response sent upstream (the first one), 0 before. */
