@@ -288,6 +288,43 @@ static void test_strict_router_first(void **state)
 	sip_dialog_free(d);
 }
 
+/* Route set entries keep every URI and header parameter (12.1.1); display
+ * names and line folding are not routing information. */
+static void test_route_params_kept(void **state)
+{
+	static const char req_s[] =
+		"INVITE sip:b@h SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKrp\r\n"
+		"To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: rp\r\nCSeq: 3 INVITE\r\n"
+		"Contact: <sip:a@192.0.2.3>\r\n"
+		"Record-Route: \"Edge\" <sip:p1.example.com;transport=tcp;lr>;x-id=7,\r\n"
+		" <sips:[2001:db8::5]:5061;lr>\r\n"
+		"\r\n";
+	struct sip_msg *req = parse(req_s), *m;
+	struct sip_dialog *d;
+	struct sip_out *o;
+	(void)state;
+
+	assert_int_equal(sip_dialog_uas_alloc(&d, req, 200, SIP_STR("t"), false), 0);
+	sip_msg_free(req);
+	assert_int_equal(sip_dialog_route_count(d), 2);
+	assert_str(sip_dialog_route(d, 0), "<sip:p1.example.com;transport=tcp;lr>;x-id=7");
+	assert_str(sip_dialog_route(d, 1), "<sips:[2001:db8::5]:5061;lr>");
+	assert_int_equal(sip_dialog_request(&o, d, SIP_STR("BYE"), &via_only), 0);
+	m = roundtrip(o);
+	assert_int_equal(sip_msg_route_count(m), 2);
+	{
+		const struct sip_addr *a;
+		assert_int_equal(sip_msg_route(m, 0, &a), 0);
+		assert_str(a->params, "x-id=7");
+		assert_true(a->uri.lr);
+		assert_int_equal(sip_msg_route(m, 1, &a), 0);
+		assert_int_equal(a->uri.host_type, SIP_HOST_IPV6);
+	}
+	sip_msg_free(m);
+	sip_dialog_free(d);
+}
+
 static void test_ruri_from_uri(void **state)
 {
 	static const struct {
@@ -655,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_uac_create_reverses_route_set),
 		cmocka_unit_test(test_uas_create_keeps_order),
 		cmocka_unit_test(test_strict_router_first),
+		cmocka_unit_test(test_route_params_kept),
 		cmocka_unit_test(test_ruri_from_uri),
 		cmocka_unit_test(test_uas_cseq_rules),
 		cmocka_unit_test(test_uac_early_then_confirmed),
