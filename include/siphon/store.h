@@ -319,6 +319,7 @@ typedef int (*sip_store_block_cb)(const struct sip_store_block *e, void *arg);
 typedef int (*sip_store_binding_cb)(const struct sip_store_binding *b, void *arg);
 typedef int (*sip_store_sub_cb)(const struct sip_store_subscription *s, void *arg);
 typedef int (*sip_store_pub_cb)(const struct sip_store_publication *p, void *arg);
+typedef int (*sip_store_mwi_cb)(const struct sip_store_mwi *m, void *arg);
 
 /* The user with this AOR (owned: sip_store_user_clear). 0 or SIP_ENOTFOUND. */
 int sip_store_user_get(struct sip_store *st, struct sip_str aor, struct sip_store_user *out);
@@ -364,6 +365,12 @@ int sip_store_pub_each(struct sip_store *st, sip_store_pub_cb cb, void *arg);
 
 /* Message-summary counts of aor (owned: sip_store_mwi_clear). 0 or SIP_ENOTFOUND. */
 int sip_store_mwi_get(struct sip_store *st, struct sip_str aor, struct sip_store_mwi *out);
+/* Every mailbox's counts, ordered by AOR (the events server's start and reload). */
+int sip_store_mwi_each(struct sip_store *st, sip_store_mwi_cb cb, void *arg);
+/* A counter that every committed mwi_put, mwi_del and user_del increases (by any
+ * process: `siphon mwi set` on a running server). The events service polls it once
+ * a second and reloads the counts when it moved. 0 before the first change. */
+int sip_store_mwi_generation(struct sip_store *st, uint64_t *gen);
 
 /* A counter that every committed change to a user or a block list increases, by
  * whatever process made it (the CLI included). A service that caches users and
@@ -463,6 +470,8 @@ struct sip_store_ops {
 	int (*pub_each)(struct sip_store *st, sip_store_pub_cb cb, void *arg);
 	int (*mwi_get)(struct sip_store *st, struct sip_str aor, struct sip_store_mwi *out);
 	int (*users_generation)(struct sip_store *st, uint64_t *gen);
+	int (*mwi_each)(struct sip_store *st, sip_store_mwi_cb cb, void *arg);
+	int (*mwi_generation)(struct sip_store *st, uint64_t *gen);
 };
 
 struct sip_store {

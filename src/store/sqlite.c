@@ -123,6 +123,9 @@ const char *const store_sqlite_wsql[W_COUNT] = {
 		" urgent_old, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[W_MWI_DEL] = "DELETE FROM mwi WHERE aor = ?1",
 	[W_USERS_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'users'",
+	/* An upsert: stores created before the counter existed have no 'mwi' row. */
+	[W_MWI_BUMP] = "INSERT INTO meta (name, value) VALUES ('mwi', 1)"
+		" ON CONFLICT (name) DO UPDATE SET value = value + 1",
 };
 
 const char *const store_sqlite_rsql[R_COUNT] = {
@@ -150,6 +153,9 @@ const char *const store_sqlite_rsql[R_COUNT] = {
 	[R_MWI_GET] = "SELECT aor, new_msgs, old_msgs, urgent_new, urgent_old, updated_at"
 		" FROM mwi WHERE aor = ?1",
 	[R_USERS_GEN] = "SELECT value FROM meta WHERE name = 'users'",
+	[R_MWI_ALL] = "SELECT aor, new_msgs, old_msgs, urgent_new, urgent_old, updated_at"
+		" FROM mwi ORDER BY aor",
+	[R_MWI_GEN] = "SELECT value FROM meta WHERE name = 'mwi'",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -562,6 +568,8 @@ static const struct sip_store_ops sqlite_ops = {
 	.pub_each = store_sqlite_pub_each,
 	.mwi_get = store_sqlite_mwi_get,
 	.users_generation = store_sqlite_users_generation,
+	.mwi_each = store_sqlite_mwi_each,
+	.mwi_generation = store_sqlite_mwi_generation,
 };
 
 int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *opt)

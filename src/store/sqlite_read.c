@@ -347,6 +347,17 @@ int store_sqlite_pub_each(struct sip_store *sto, sip_store_pub_cb cb, void *arg)
 
 /* ------------------------------------------------------------------ message summary */
 
+static void row_mwi(sqlite3_stmt *st, struct sip_store_mwi *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->aor = store_col_str(st, 0);
+	m->new_msgs = (uint32_t)sqlite3_column_int64(st, 1);
+	m->old_msgs = (uint32_t)sqlite3_column_int64(st, 2);
+	m->urgent_new = (uint32_t)sqlite3_column_int64(st, 3);
+	m->urgent_old = (uint32_t)sqlite3_column_int64(st, 4);
+	m->updated_at = sqlite3_column_int64(st, 5);
+}
+
 int store_sqlite_mwi_get(struct sip_store *sto, struct sip_str aor, struct sip_store_mwi *out)
 {
 	sqlite3_stmt *st = stmt(sto, R_MWI_GET);
@@ -360,19 +371,45 @@ int store_sqlite_mwi_get(struct sip_store *sto, struct sip_str aor, struct sip_s
 		err = done(st, rc);
 		return err ? err : SIP_ENOTFOUND;
 	}
-	memset(&m, 0, sizeof(m));
-	m.aor = store_col_str(st, 0);
-	m.new_msgs = (uint32_t)sqlite3_column_int64(st, 1);
-	m.old_msgs = (uint32_t)sqlite3_column_int64(st, 2);
-	m.urgent_new = (uint32_t)sqlite3_column_int64(st, 3);
-	m.urgent_old = (uint32_t)sqlite3_column_int64(st, 4);
-	m.updated_at = sqlite3_column_int64(st, 5);
+	row_mwi(st, &m);
 	f[0] = &m.aor;
 	err = store_own(&m.mem, f, 1);
 	done(st, rc);
 	if (err)
 		return err;
 	*out = m;
+	return 0;
+}
+
+int store_sqlite_mwi_each(struct sip_store *sto, sip_store_mwi_cb cb, void *arg)
+{
+	sqlite3_stmt *st = stmt(sto, R_MWI_ALL);
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sip_store_mwi m;
+		row_mwi(st, &m);
+		ret = cb(&m, arg);
+		if (ret)
+			break;
+	}
+	rc = done(st, rc);
+	return ret ? ret : rc;
+}
+
+int store_sqlite_mwi_generation(struct sip_store *sto, uint64_t *gen)
+{
+	sqlite3_stmt *st = stmt(sto, R_MWI_GEN);
+	int rc = sqlite3_step(st);
+	uint64_t v = 0;
+
+	/* No row yet: nothing was ever written. */
+	if (rc == SQLITE_ROW)
+		v = (uint64_t)sqlite3_column_int64(st, 0);
+	rc = done(st, rc);
+	if (rc)
+		return rc;
+	*gen = v;
 	return 0;
 }
 

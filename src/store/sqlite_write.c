@@ -264,6 +264,10 @@ static int apply(struct store_sqlite *s, const struct sip_store_op *op, int64_t 
 	 * change commits. */
 	if (!err && touches_users(op->kind))
 		err = run(s, s->w[W_USERS_BUMP]);
+	/* Removing a user removes its message summary too. */
+	if (!err && (op->kind == SIP_STORE_OP_MWI_PUT || op->kind == SIP_STORE_OP_MWI_DEL ||
+		     op->kind == SIP_STORE_OP_USER_DEL))
+		err = run(s, s->w[W_MWI_BUMP]);
 	return err;
 }
 

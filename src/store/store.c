@@ -680,6 +680,16 @@ int sip_store_users_generation(struct sip_store *st, uint64_t *gen)
 	return st->ops->users_generation(st, gen);
 }
 
+int sip_store_mwi_each(struct sip_store *st, sip_store_mwi_cb cb, void *arg)
+{
+	return st->ops->mwi_each(st, cb, arg);
+}
+
+int sip_store_mwi_generation(struct sip_store *st, uint64_t *gen)
+{
+	return st->ops->mwi_generation(st, gen);
+}
+
 /* ------------------------------------------------------------------ AOR */
 
 static int hexval(char c)
