@@ -11,6 +11,8 @@
 #include "siphon/registrar.h"
 #include "siphon/timer.h"
 
+#include "svc_auth.h"
+
 /* The strings a binding keeps, stored back to back after the struct. */
 enum rb_field {
 	RB_CONTACT = 0, /* the Contact URI */
@@ -80,7 +82,7 @@ struct sip_registrar {
 	bool stopping;
 	struct sip_buf canon;                 /* canonical To AOR of the request at hand */
 	struct sip_buf tmp;
-	struct sip_buf chal[SIP_DIGEST_ALG_COUNT];
+	struct svc_auth auth;                 /* digest scratch (svc_auth.h) */
 };
 
 struct reg_aor *reg_aor_find(struct sip_registrar *reg, struct sip_str aor);
