@@ -20,6 +20,9 @@
  *               sync_full = on | off          (fsync every store commit)
  *   [registrar] min_expires = 60, max_expires = 7200, default_expires = 3600,
  *               max_bindings = 16
+ *   [events]    min_expires = 60, max_expires = 86400   (SUBSCRIBE: 423 below, shortened
+ *                                                         above)
+ *               pub_min_expires = 60, pub_max_expires = 86400 (PUBLISH)
  *   [auth]      nonce_lifetime = 300
  *               algorithms = sha-256, md5     (the challenges offered, SHA-256 first
  *                                              (RFC 8760); md5 alone for clients that
@@ -46,6 +49,8 @@ struct sip_server_config {
 	char *tls_cert, *tls_key;
 	bool sync_full;
 	uint32_t min_expires, max_expires, default_expires, max_bindings;
+	uint32_t ev_min_expires, ev_max_expires;         /* [events]; 0: the core's defaults */
+	uint32_t ev_pub_min_expires, ev_pub_max_expires;
 	uint32_t nonce_lifetime;
 	unsigned auth_algs;         /* SIP_DIGEST_BIT mask offered in challenges; 0: both */
 };

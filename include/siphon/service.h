@@ -41,6 +41,7 @@ struct sip_txn_layer;
 struct sip_timers;
 struct sip_store;
 struct sip_nonce_state;
+struct sip_events;
 struct uv_loop_s;
 
 /* What the server gives every service. Owned by the server; valid until the
@@ -59,6 +60,11 @@ struct sip_svc_env {
 	struct sip_str supported;   /* option tags the server supports, "path, outbound" */
 	uint64_t tag_key;           /* secret mixed into stateless To tags */
 	struct sip_buf out;         /* scratch for serialising one response (reused) */
+	/* The events notifier (include/siphon/events.h, served by events_svc.h), or NULL.
+	 * Services feed it: the registrar calls sip_events_reg_update on binding changes,
+	 * the proxy sip_events_dialog_update on call state changes (RFC 4235). Its
+	 * NOTIFYs go out through the events service on their own. */
+	struct sip_events *events;
 };
 
 /* A request being handled. */

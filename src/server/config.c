@@ -90,6 +90,7 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 	bool srv = any || !strcmp(section, "server");
 	bool reg = any || !strcmp(section, "registrar");
 	bool au = any || !strcmp(section, "auth");
+	bool evs = !any && !strcmp(section, "events");
 	int err = -EINVAL;
 
 	if (srv && key_is(key, "listen")) {
@@ -117,6 +118,14 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 		err = parse_bool(&c->sync_full, value);
 	else if (srv && key_is(key, "log_level"))
 		err = sip_log_level_parse(value, &c->log_level);
+	else if (evs && key_is(key, "min_expires"))
+		err = parse_u32(&c->ev_min_expires, value);
+	else if (evs && key_is(key, "max_expires"))
+		err = parse_u32(&c->ev_max_expires, value);
+	else if (evs && key_is(key, "pub_min_expires"))
+		err = parse_u32(&c->ev_pub_min_expires, value);
+	else if (evs && key_is(key, "pub_max_expires"))
+		err = parse_u32(&c->ev_pub_max_expires, value);
 	else if (reg && key_is(key, "min_expires"))
 		err = parse_u32(&c->min_expires, value);
 	else if (reg && key_is(key, "max_expires"))

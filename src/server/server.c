@@ -12,6 +12,8 @@
 
 #include "siphon/auth.h"
 #include "siphon/err.h"
+#include "siphon/events.h"
+#include "siphon/events_svc.h"
 #include "siphon/log.h"
 #include "siphon/net.h"
 #include "siphon/registrar.h"
@@ -55,7 +57,9 @@ static void core_options(struct server *s, struct sip_req *r)
 		return;
 	if (sip_out_add(o, SIP_HDR_ALLOW, s->env.allow) != 0 ||
 	    (s->env.supported.len && sip_out_add(o, SIP_HDR_SUPPORTED, s->env.supported) != 0) ||
-	    sip_out_add(o, SIP_HDR_ACCEPT, SIP_STR("application/sdp")) != 0) {
+	    sip_out_add(o, SIP_HDR_ACCEPT, SIP_STR("application/sdp")) != 0 ||
+	    /* RFC 6665 8.2.2: the event packages we notify for. */
+	    (s->env.events && sip_out_add(o, SIP_HDR_ALLOW_EVENTS, sip_events_allow_events()) != 0)) {
 		sip_out_free(o);
 		return;
 	}
@@ -408,7 +412,12 @@ static int start(struct server *s, const struct sip_server_config *c)
 		.min_expires = c->min_expires, .max_expires = c->max_expires,
 		.default_expires = c->default_expires, .max_bindings = c->max_bindings,
 	};
-	struct sip_service sv;
+	struct sip_events_svc_config ec = {
+		.min_expires = c->ev_min_expires, .max_expires = c->ev_max_expires,
+		.pub_min_expires = c->ev_pub_min_expires, .pub_max_expires = c->ev_pub_max_expires,
+	};
+	struct sip_events_svc *events = NULL;
+	struct sip_service sv, evsv;
 	int err;
 
 	s->env.loop = &s->loop;
@@ -439,7 +448,19 @@ static int start(struct server *s, const struct sip_server_config *c)
 	sip_registrar_service(s->registrar, &sv);
 	s->registrar = NULL; /* the service table owns it now */
 	add_service(s, &sv);
+	/* The events service (include/siphon/events_svc.h) sets env.events, which the
+	 * registrar feeds: it restores before the registrar does. */
+	err = sip_events_svc_alloc(&events, &s->env, &ec);
+	if (err)
+		return err;
+	sip_events_svc_service(events, &evsv);
+	add_service(s, &evsv);
 	describe(s);
+	err = sip_events_svc_restore(events);
+	if (err) {
+		sip_log_error("server", "cannot restore the subscriptions from %s: %s", c->db, sip_strerror(err));
+		return err;
+	}
 	err = sip_registrar_restore(sv.ctx);
 	if (err) {
 		sip_log_error("server", "cannot restore the bindings from %s: %s", c->db, sip_strerror(err));

@@ -6,10 +6,13 @@
 
 #include "siphon/auth.h"
 #include "siphon/err.h"
+#include "siphon/events.h"
 #include "siphon/log.h"
 #include "siphon/registrar.h"
 #include "siphon/store.h"
 #include "siphon/timer.h"
+
+#include "siphon/events.h"
 
 #include "registrar_int.h"
 
@@ -141,6 +144,25 @@ struct reg_binding *reg_binding_new(const struct sip_str fields[RB__COUNT])
 	return b;
 }
 
+/* RFC 3680: the reg package hears of every binding change (env->events, fed when
+ * the events service runs). */
+static void reg_feed(struct sip_registrar *reg, const struct reg_binding *b, bool active,
+		     const char *event, int64_t now)
+{
+	struct sip_events *ev = reg->env->events;
+	struct sip_events_reg_contact c;
+	int64_t left = b->expires_at - now;
+
+	if (!ev)
+		return;
+	c = (struct sip_events_reg_contact){
+		.uri = reg_b_contact(b), .active = active, .event = sip_str_from_cstr(event),
+		.expires = active && left > 0 ? (uint32_t)left : 0, .q = b->q,
+		.call_id = reg_b_field(b, RB_CALL_ID), .cseq = b->cseq,
+	};
+	(void)sip_events_reg_update(ev, (struct sip_str){ b->aor->aor, b->aor->aor_len }, &c);
+}
+
 static void binding_expired(struct sip_timer *t);
 
 static void binding_link(struct sip_registrar *reg, struct reg_aor *a, struct reg_binding *b,
@@ -209,6 +231,7 @@ static void binding_expired(struct sip_timer *t)
 						  reg_b_contact(b));
 	if (!sip_timer_active(&reg->expire_timer))
 		sip_timer_start(reg->env->timers, &reg->expire_timer, 0, expire_flush);
+	reg_feed(reg, b, false, "expired", (int64_t)time(NULL));
 	binding_unlink(reg, b);
 	free(b);
 	reg_aor_release(reg, a);
@@ -250,6 +273,7 @@ static int restore_one(const struct sip_store_binding *sb, void *arg)
 	b->flow_id = 0;
 	a->reg = reg;
 	binding_link(reg, a, b, reg->restore_now);
+	reg_feed(reg, b, true, "registered", reg->restore_now);
 	return 0;
 }
 
@@ -396,8 +420,7 @@ void sip_registrar_free(struct sip_registrar *reg)
 	free(reg->buckets);
 	sip_buf_free(&reg->canon);
 	sip_buf_free(&reg->tmp);
-	for (int i = 0; i < SIP_DIGEST_ALG_COUNT; i++)
-		sip_buf_free(&reg->chal[i]);
+	svc_auth_free(&reg->auth);
 	free(reg);
 }
 
@@ -425,13 +448,28 @@ void sip_registrar_service(struct sip_registrar *reg, struct sip_service *out)
  * the new ones come with their timers. */
 void reg_apply(struct sip_registrar *reg, struct reg_op *op, int64_t now)
 {
+	uint64_t refreshed = 0; /* adds that replace a binding of the same contact */
+
 	for (unsigned i = 0; i < op->ndel; i++) {
+		bool replaced = false;
+
+		for (unsigned k = 0; k < op->nadd && k < 64; k++) {
+			if (sip_str_eq(reg_b_contact(op->add[k]), reg_b_contact(op->del[i]))) {
+				refreshed |= 1ull << k;
+				replaced = true;
+			}
+		}
+		/* A binding replaced by its refresh is reported with the new one. */
+		if (!replaced)
+			reg_feed(reg, op->del[i], false, "unregistered", now);
 		binding_unlink(reg, op->del[i]);
 		free(op->del[i]);
 		op->del[i] = NULL;
 	}
 	for (unsigned i = 0; i < op->nadd; i++) {
 		binding_link(reg, op->aor, op->add[i], now);
+		reg_feed(reg, op->add[i], true,
+			 i < 64 && (refreshed >> i & 1) ? "refreshed" : "registered", now);
 		op->add[i] = NULL;
 	}
 	op->ndel = op->nadd = 0;
