@@ -309,6 +309,9 @@ int sip_events_publish(struct sip_events *ev, struct sip_out **resp, const struc
 			p->seq = ++ev->pub_seq;
 			pub_link(r, p);
 		}
+		/* The record is keyed by its tag: the old one goes (persist_pub then
+		 * writes the new one), or a restart would revive it. */
+		pub_persist(ev, p, true);
 		ev_htab_remove(&ev->pub_tab, &p->hn);
 		p->etag = newtag;
 		p->hn.h = pub_hash(ev, ev_tag_str(&p->etag));

@@ -310,12 +310,20 @@ static void send_notify(void *arg, const struct sip_events_notify *n)
 
 /* ------------------------------------------------------------------ timers */
 
+static void set_timer(void *arg, int64_t at);
+
 static void core_timer(struct sip_timer *t)
 {
 	struct sip_events_svc *es = container_of(t, struct sip_events_svc, core_tm);
 
-	if (!es->stopping)
-		sip_events_run_timers(es->ev);
+	if (es->stopping)
+		return;
+	sip_events_run_timers(es->ev);
+	/* The loop's clock may fire a little before the wall clock's second turns:
+	 * then nothing was due and the core, whose deadline did not change, does not
+	 * ask again. */
+	if (!sip_timer_active(&es->core_tm) && sip_events_next_timer(es->ev) != INT64_MAX)
+		set_timer(es, sip_events_next_timer(es->ev));
 }
 
 static void set_timer(void *arg, int64_t at)
@@ -327,7 +335,7 @@ static void set_timer(void *arg, int64_t at)
 		sip_timer_stop(es->env->timers, &es->core_tm);
 		return;
 	}
-	due = at <= 0 ? 0 : (uint64_t)at * 1000u;
+	due = at <= 0 ? 0 : (uint64_t)at * 1000u + 2;
 	sip_timer_start(es->env->timers, &es->core_tm, due > now ? due - now : 0, core_timer);
 }
 
