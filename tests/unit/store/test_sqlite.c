@@ -187,6 +187,64 @@ static void test_users_generation(void **state)
 	assert_true(g4 > g3);
 }
 
+struct mwi_seen_list {
+	char text[256];
+	unsigned new_total;
+};
+
+static int mwi_seen(const struct sip_store_mwi *m, void *arg)
+{
+	struct mwi_seen_list *l = arg;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "%s%.*s=%u/%u", n ? "," : "", SIP_STR_ARG(m->aor),
+		 m->new_msgs, m->old_msgs);
+	l->new_total += m->new_msgs;
+	return 0;
+}
+
+/* The mwi generation moves with every committed mwi change and user removal (the
+ * events server reloads the counts then), not with other writes; mwi_each lists
+ * every mailbox by AOR. */
+static void test_mwi_generation(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_store_batch *b;
+	struct sip_store_mwi m = { .aor = S("sip:b@h"), .new_msgs = 2, .old_msgs = 8 };
+	struct mwi_seen_list l = { "", 0 };
+	uint64_t g0, g1, g2, g3, g4;
+
+	assert_int_equal(sip_store_mwi_generation(f->st, &g0), 0);
+	assert_int_equal(g0, 0);    /* nothing written yet */
+	assert_int_equal(add_user(f->st, "sip:a@h", "a", "h", MD5A, SHAA), 0);
+	assert_int_equal(sip_store_mwi_generation(f->st, &g1), 0);
+	assert_true(g1 == g0);      /* a new user is not an mwi change */
+	b = batch();
+	assert_int_equal(sip_store_batch_mwi_put(b, &m), 0);
+	m.aor = S("sip:a@h");
+	m.new_msgs = 1;
+	m.old_msgs = 0;
+	assert_int_equal(sip_store_batch_mwi_put(b, &m), 0);
+	assert_int_equal(submit_wait(f->st, b), 0);
+	assert_int_equal(sip_store_mwi_generation(f->st, &g2), 0);
+	assert_true(g2 > g1);
+	assert_int_equal(sip_store_mwi_each(f->st, mwi_seen, &l), 0);
+	assert_string_equal(l.text, "sip:a@h=1/0,sip:b@h=2/8");
+	b = batch();
+	assert_int_equal(sip_store_batch_mwi_del(b, S("sip:b@h")), 0);
+	assert_int_equal(submit_wait(f->st, b), 0);
+	assert_int_equal(sip_store_mwi_generation(f->st, &g3), 0);
+	assert_true(g3 > g2);
+	b = batch();
+	assert_int_equal(sip_store_batch_user_del(b, S("sip:a@h")), 0);
+	assert_int_equal(submit_wait(f->st, b), 0);
+	assert_int_equal(sip_store_mwi_generation(f->st, &g4), 0);
+	assert_true(g4 > g3);       /* the user's counts went with it */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(sip_store_mwi_each(f->st, mwi_seen, &l), 0);
+	assert_string_equal(l.text, "");
+}
+
 static void test_blocks(void **state)
 {
 	struct fixture *f = *state;
@@ -775,6 +833,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users_generation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mwi_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bindings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iteration_stops, setup, teardown),
