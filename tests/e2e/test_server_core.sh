@@ -38,7 +38,7 @@ for proto in ("udp", "tcp"):
     assert ";tag=" in r.get("to"), r
     assert "received=127.0.0.1" in r.get("via") and "rport=%d" % c.lport in r.get("via"), r
     r = c.request("FOO", "sip:example.test", "sip:example.test")
-    assert r.status == 405 and r.get("allow") == "OPTIONS, REGISTER", r
+    assert r.status == 405 and r.get("allow") == "OPTIONS, REGISTER, SUBSCRIBE, PUBLISH", r
     r = c.request("INVITE", "sip:bob@example.test", "sip:bob@example.test")
     assert r.status == 405, r
     r = c.request("OPTIONS", "sip:example.test", "sip:example.test",
