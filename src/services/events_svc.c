@@ -420,10 +420,11 @@ static int mwi_load(struct sip_events_svc *es)
 		mwi_seen_free(&l.now);
 		return err ? err : l.err;
 	}
-	qsort(l.now.aor, l.now.n, sizeof(char *), mwi_cmp);
+	if (l.now.n)
+		qsort(l.now.aor, l.now.n, sizeof(char *), mwi_cmp);
 	for (size_t i = 0; i < es->mwi.n; i++) {
 		char *key = es->mwi.aor[i];
-		if (!bsearch(&key, l.now.aor, l.now.n, sizeof(char *), mwi_cmp))
+		if (!l.now.n || !bsearch(&key, l.now.aor, l.now.n, sizeof(char *), mwi_cmp))
 			(void)sip_events_mwi_set(es->ev, sip_str_from_cstr(key), &zero);
 	}
 	mwi_seen_free(&es->mwi);
@@ -470,7 +471,7 @@ static void drop_held(struct es_op *op)
 	op->tail = &op->head;
 }
 
-/* The response, then the NOTIFYs it caused. */
+/* The response, then the NOTIFYs it caused. The caller frees op. */
 static void op_finish(struct es_op *op, struct sip_req *r, int store_err)
 {
 	struct sip_events_svc *es = op->es;
@@ -495,7 +496,6 @@ static void op_finish(struct es_op *op, struct sip_req *r, int store_err)
 			notify_start(es, h->sub_id, h->msg, &h->dst);
 		free(h);
 	}
-	free(op);
 }
 
 static void op_done(int err, void *arg)
@@ -504,6 +504,7 @@ static void op_done(int err, void *arg)
 
 	op_finish(op, &op->req, err);
 	sip_req_done(&op->req);
+	free(op);
 }
 
 /* "transport", "local" and "dest" of the core's request from the source. */
@@ -581,6 +582,7 @@ static void es_handle(void *ctx, struct sip_req *r)
 		sip_store_batch_free(op->batch);
 		op->batch = NULL;
 		op_finish(op, r, err);
+		free(op);
 		return;
 	}
 	/* RFC 3261 18.2.1 / RFC 3581: received and rport in the top Via. */
@@ -588,6 +590,7 @@ static void es_handle(void *ctx, struct sip_req *r)
 		(void)sip_net_via_apply(op->resp, m, &fix);
 	if (!op->batch) {
 		op_finish(op, r, 0);
+		free(op);
 		return;
 	}
 	/* Answer once the change is durable: a kill -9 after the 200 loses nothing. */
@@ -598,6 +601,7 @@ static void es_handle(void *ctx, struct sip_req *r)
 	if (err) {
 		op_finish(op, &op->req, err);
 		sip_req_done(&op->req);
+		free(op);
 	}
 }
 
