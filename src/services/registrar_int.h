@@ -54,6 +54,7 @@ struct reg_aor {
 	struct reg_wait *wait_head, *wait_tail; /* REGISTERs waiting for it */
 	uint32_t hash;
 	uint16_t aor_len;
+	uint16_t nwait;             /* entries in the wait queue (bounded) */
 	char aor[];
 };
 

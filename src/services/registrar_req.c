@@ -298,6 +298,7 @@ static void drain(struct sip_registrar *reg, struct reg_aor *a)
 		a->wait_head = w->next;
 		if (!a->wait_head)
 			a->wait_tail = NULL;
+		a->nwait--;
 		process(reg, a, &w->req);
 		sip_req_done(&w->req);
 		free(w);
@@ -645,14 +646,26 @@ void reg_handle(void *ctx, struct sip_req *r)
 	}
 	a->reg = reg;
 	if (a->pending) {
-		/* Wait behind the write in flight (see registrar.h). */
-		struct reg_wait *w = malloc(sizeof(*w));
+		/* Wait behind the write in flight (see registrar.h), a few at most: a
+		 * flood on one AOR must not grow memory while the disk is slow. */
+		struct reg_wait *w = a->nwait < 32 ? malloc(sizeof(*w)) : NULL;
+		if (!w && a->nwait >= 32) {
+			struct sip_out *o;
+			if (sip_req_response(&o, r, 503, NULL) != 0)
+				return;
+			if (sip_out_add(o, SIP_HDR_RETRY_AFTER, SIP_STR("1")) == 0)
+				(void)sip_req_send(r, o);
+			else
+				sip_out_free(o);
+			return;
+		}
 		if (!w) {
 			reply_err(r, 500, NULL);
 			return;
 		}
 		w->next = NULL;
 		w->req = *r;
+		a->nwait++;
 		r->msg = NULL;
 		if (a->wait_tail)
 			a->wait_tail->next = w;
