@@ -143,6 +143,18 @@ static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_re
 		else
 			err = sip_out_add(o, SIP_HDR_CONTACT, sip_buf_str(&reg->tmp));
 	}
+	/* 10.3 step 8: "The response SHOULD include a Date header field" (a UA without
+	 * a clock sets it from there). Formatted once per second. */
+	if (!err) {
+		if (reg->date_sec != now) {
+			struct tm tm;
+			time_t t = (time_t)now;
+			gmtime_r(&t, &tm);
+			strftime(reg->date, sizeof(reg->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			reg->date_sec = now;
+		}
+		err = sip_out_add_name(o, SIP_STR("Date"), sip_str_from_cstr(reg->date));
+	}
 	/* RFC 3327 5.3: the Path the binding was stored with goes back to a UA that
 	 * supports it. */
 	if (!err && sip_msg_has(r->msg, SIP_HDR_PATH) &&
