@@ -396,7 +396,9 @@ static void describe(struct server *s)
 
 static int start(struct server *s, const struct sip_server_config *c)
 {
-	struct sip_store_options so = { .path = c->db, .sync_full = c->sync_full };
+	struct sip_store_options so = {
+		.path = c->db, .sync_full = c->sync_full, .commit_interval_us = c->commit_interval_us,
+	};
 	struct sip_nonce_cfg nc = { .lifetime_s = c->nonce_lifetime };
 	struct sip_net_config ncfg = {
 		.loop = &s->loop, .on_recv = net_recv, .on_bad = net_bad, .on_error = net_error, .arg = s,
