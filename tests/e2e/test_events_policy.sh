@@ -7,7 +7,7 @@
 # 412 for an unknown tag, 403 for someone else's presentity, removal with Expires: 0
 # (subscribers see 'closed'); a NOTIFY answered 481 ends the subscription (RFC 6665
 # 4.2.2); `siphon mwi set` on the running server reaches message-summary
-# subscribers; a REGISTER reaches reg subscribers (RFC 3680).
+# subscribers, and so does a message-summary PUBLISH; a REGISTER reaches reg subscribers (RFC 3680).
 source "$(dirname "$0")/server_lib.sh"
 
 D=example.test
@@ -92,6 +92,12 @@ subprocess.run([os.environ["SIPHON"], "mwi", "set", "bob@example.test", "2/8", "
 mn = bob.wait_notify(m.call_id, after=1, timeout=4)
 assert mn is not None, "mwi set did not reach the subscriber"
 assert "Messages-Waiting: yes" in mn.body and "2/8" in mn.body, mn
+# ...and by PUBLISH (RFC 3842 with RFC 3903), from the mailbox's owner.
+mp = bob.publish("bob@example.test", "Messages-Waiting: yes\r\nVoice-Message: 5/1 (1/0)\r\n",
+                 event="message-summary", ctype="application/simple-message-summary", expires=600)
+assert mp.status == 200, mp
+mn = bob.wait_notify(m.call_id, after=2, timeout=3)
+assert mn is not None and "5/1" in mn.body, (mn, bob.notifies[-1])
 
 # reg (RFC 3680): Bob watches his own registrations; a REGISTER shows up.
 g = bob.subscribe("bob@example.test", event="reg", expires=600)
