@@ -9,7 +9,8 @@
 # sends a body-less terminated NOTIFY); a fetch (Expires: 0) with a matching tag gets
 # one body-less terminated NOTIFY; unsubscribe gets a final NOTIFY terminated; two
 # subscriptions (presence, message-summary) share one dialog; OPTIONS lists
-# Allow-Events.
+# Allow-Events; a NOTIFY follows the Record-Route set; over TCP it comes back on
+# the subscriber's connection.
 source "$(dirname "$0")/server_lib.sh"
 
 srv_start events --domain example.test --no-auth
@@ -122,7 +123,49 @@ ae = op.get("allow-events") or ""
 for pkg in ("presence", "dialog", "message-summary", "reg"):
     assert pkg in ae, op
 assert "SUBSCRIBE" in op.get("allow") and "PUBLISH" in op.get("allow"), op
+
+# NOTIFY through the route set (RFC 6665 4.1.2.3 / RFC 3261 12.2.1.1): a Record-Route
+# to a "proxy" socket; the NOTIFY goes there with the Route header.
+px = UA(port, "proxy")
+rs = w.subscribe(ALICE, expires=600,
+                 headers=["Record-Route: <sip:127.0.0.1:%d;lr>" % px.lport])
+assert rs.status == 200, rs
+pn = px.wait(lambda x: x.is_request and x.method == "NOTIFY")
+assert pn is not None, "no NOTIFY at the route set's first hop"
+assert pn.get("route") == "<sip:127.0.0.1:%d;lr>" % px.lport, pn
+assert pn.start.startswith("NOTIFY sip:bob@127.0.0.1:%d " % w.lport), pn
 print("conditional notification ok")
+PY
+
+# Over TCP the NOTIFY comes back on the subscriber's connection (its transport).
+python3 - "$PORT" <<'PY' || fail "NOTIFY over TCP"
+import re, sys
+from sipclient import Client
+from evclient import Msg
+port = int(sys.argv[1])
+c = Client("tcp", port)
+
+def recv_msg():
+    """One framed message (request or response) from the connection."""
+    while True:
+        if b"\r\n\r\n" in c.rbuf:
+            head, rest = c.rbuf.split(b"\r\n\r\n", 1)
+            n = int(re.search(rb"(?im)^content-length\s*:\s*(\d+)", head).group(1))
+            if len(rest) >= n:
+                c.rbuf = rest[n:]
+                return Msg((head + b"\r\n\r\n" + rest[:n]).decode())
+        chunk = c.sock.recv(65535)
+        assert chunk, "connection closed"
+        c.rbuf += chunk
+
+r = c.request("SUBSCRIBE", "sip:alice@example.test", "sip:alice@example.test",
+              ["Event: presence", "Expires: 600", "Contact: <sip:bob@127.0.0.1:%d;transport=tcp>" % c.lport])
+assert r.status == 200, r
+n = recv_msg()
+assert n.is_request and n.method == "NOTIFY", n
+assert n.get("via").startswith("SIP/2.0/TCP "), n
+assert n.get("subscription-state").startswith("active"), n
+print("tcp ok")
 PY
 srv_stop
 echo PASS
