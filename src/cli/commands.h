@@ -11,3 +11,5 @@ SIPHON_CMD(explain, cmd_explain, 1, -1, "explain CODE... [--json] [--lang en|vi]
 	   "explain SIP response codes: meaning, what to do, RFC")
 SIPHON_CMD(compare, cmd_compare, 2, 2, "compare CODE CODE [--json] [--lang en|vi]",
 	   "compare two SIP response codes and their key differences")
+SIPHON_CMD(options, cmd_options, 1, 1, "options URI [--count N] [--interval S] " UA_OPTS_USAGE_TEXT,
+	   "ping a SIP element with OPTIONS: each answer explained, round-trip time; exit 0 only on 2xx")
