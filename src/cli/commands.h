@@ -13,3 +13,5 @@ SIPHON_CMD(compare, cmd_compare, 2, 2, "compare CODE CODE [--json] [--lang en|vi
 	   "compare two SIP response codes and their key differences")
 SIPHON_CMD(options, cmd_options, 1, 1, "options URI [--count N] [--interval S] " UA_OPTS_USAGE_TEXT,
 	   "ping a SIP element with OPTIONS: each answer explained, round-trip time; exit 0 only on 2xx")
+SIPHON_CMD(register, cmd_register, 1, 1, "register AOR [--password P] [--expires S] [--contact URI] [--keep] " UA_OPTS_USAGE_TEXT,
+	   "register a contact for AOR (digest MD5/SHA-256); --keep refreshes until Ctrl-C, then unregisters")

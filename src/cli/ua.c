@@ -29,7 +29,7 @@ struct ua_req {
 	struct sip_timer deadline; /* --timeout */
 	ua_result_cb cb;
 	void *arg;
-	uint64_t sent_ms;
+	uint64_t sent_ns;          /* uv_hrtime() when last sent */
 	int auth_tries;
 	bool done;                 /* the final result has been delivered */
 	bool has_dst;
@@ -199,7 +199,7 @@ void ua_print_response(struct ua *ua, const struct ua_result *res)
 		ua_json_str(&b, cls, strlen(cls));
 		sip_buf_append_cstr(&b, ",\"explanation\":");
 		ua_json_str(&b, info.description, strlen(info.description));
-		if (res->final && res->code >= 300) {
+		if (res->final && res->code >= 300 && !res->answering) {
 			sip_buf_append_cstr(&b, ",\"action\":");
 			ua_json_str(&b, info.action, strlen(info.action));
 		}
@@ -217,7 +217,7 @@ void ua_print_response(struct ua *ua, const struct ua_result *res)
 		printf("<- %d %.*s  %dxx %s: %s  [%.*s, %.1f ms]\n", res->code, SIP_STR_ARG(reason), res->code / 100,
 		       cls, info.description, SIP_STR_ARG(mstr), res->rtt_ms);
 	}
-	if (res->final && res->code >= 300 && !res->timeout)
+	if (res->final && res->code >= 300 && !res->timeout && !res->answering)
 		printf("   what to do: %s\n", info.action);
 	fflush(stdout);
 }
@@ -451,6 +451,19 @@ static int add_lines(struct sip_out *o, const char *text)
 	return err;
 }
 
+/* --user, else the user part of the From URI. */
+static const char *digest_user(struct ua *ua, char *buf, size_t sz)
+{
+	struct sip_uri fu;
+
+	if (ua->opt.user)
+		return ua->opt.user;
+	buf[0] = '\0';
+	if (sip_uri_parse(&fu, sip_str_from_cstr(ua->from_uri)) == 0)
+		sip_str_copy(buf, sz, fu.user);
+	return buf;
+}
+
 /* The credentials for a new request from the cached challenge (22.2, 22.3):
  * every request answers it again with the next nonce count. */
 static int add_credentials(struct ua *ua, struct sip_out *o, const char *method, const char *ruri)
@@ -459,8 +472,7 @@ static int add_credentials(struct ua *ua, struct sip_out *o, const char *method,
 	size_t n = 0;
 	struct sip_buf val = SIP_BUF_INIT;
 	char cnonce[SIP_TAG_SIZE];
-	const char *user = ua->opt.user;
-	struct sip_uri fu;
+	const char *user;
 	int err;
 
 	if (!ua->challenge.len || !ua->opt.password)
@@ -472,16 +484,8 @@ static int add_credentials(struct ua *ua, struct sip_out *o, const char *method,
 			n++;
 		p += len + (nl ? 1 : 0);
 	}
-	if (!user) {
-		/* The From user is the default digest user name. */
-		static char ubuf[256];
-		if (sip_uri_parse(&fu, sip_str_from_cstr(ua->from_uri)) == 0 && fu.user.len) {
-			sip_str_copy(ubuf, sizeof(ubuf), fu.user);
-			user = ubuf;
-		} else {
-			user = "";
-		}
-	}
+	char ubuf[256];
+	user = digest_user(ua, ubuf, sizeof(ubuf));
 	if (sip_tag_new(cnonce, sizeof(cnonce)) != 0)
 		return -EIO;
 	struct sip_auth_client_args a = {
@@ -592,7 +596,7 @@ static int req_start(struct ua *ua, struct ua_req *r)
 		sip_msg_free(m);
 		return err;
 	}
-	r->sent_ms = uv_now(&ua->loop);
+	r->sent_ns = uv_hrtime();
 	if (ua->opt.json) {
 		struct sip_buf j = SIP_BUF_INIT;
 		sip_buf_append_cstr(&j, "\"method\":");
@@ -686,7 +690,7 @@ static void deadline_cb(struct sip_timer *tm)
 
 	if (r->done)
 		return;
-	res.rtt_ms = (double)(uv_now(&ua->loop) - r->sent_ms);
+	res.rtt_ms = (double)(uv_hrtime() - r->sent_ns) / 1e6;
 	deliver(ua, r, &res);
 }
 
@@ -731,7 +735,7 @@ static void client_event(struct sip_txn *t, const struct sip_txn_event *ev, void
 		req_unlink(ua, r);
 		return;
 	}
-	res.rtt_ms = (double)(uv_now(&ua->loop) - r->sent_ms);
+	res.rtt_ms = (double)(uv_hrtime() - r->sent_ns) / 1e6;
 	if (ev->type == SIP_TXN_EV_TIMEOUT || ev->type == SIP_TXN_EV_TRANSPORT_ERROR) {
 		if (r->done)
 			return;
@@ -759,9 +763,11 @@ static void client_event(struct sip_txn *t, const struct sip_txn_event *ev, void
 		/* 22.2: answer a challenge once; again only for stale=true (RFC 7616 3.3:
 		 * the nonce expired, the password was right). */
 		if (keep_challenge(ua, ev->msg, &stale) && (r->auth_tries == 0 || (stale && r->auth_tries < 3))) {
+			char user[256];
+			res.answering = true;
 			ua_print_response(ua, &res);
-			ua_note(ua, "auth", "   answering the %s challenge%s as user %s", res.code == 407 ? "proxy" : "server",
-				stale ? " (stale nonce)" : "", ua->opt.user ? ua->opt.user : "from the From URI");
+			ua_note(ua, "auth", "   answering the %s challenge%s as user '%s'", res.code == 407 ? "proxy" : "server",
+				stale ? " (stale nonce)" : "", digest_user(ua, user, sizeof(user)));
 			r->auth_tries++;
 			sip_timer_stop(&ua->ts, &r->deadline);
 			if (req_start(ua, r) == 0) {

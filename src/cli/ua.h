@@ -65,6 +65,7 @@ struct ua_result {
 	bool final;
 	bool timeout;
 	bool retransmission;   /* a 2xx to INVITE seen again (the ACK must be resent) */
+	bool answering;        /* a 401/407 the UA answers now (no advice printed) */
 	double rtt_ms;         /* since the request (its last authenticated copy) was sent */
 	struct sip_msg *req;   /* the request that was answered (owned by the UA) */
 };
