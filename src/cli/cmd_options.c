@@ -85,6 +85,11 @@ static void ping(struct ua *ua)
 		.headers = "Accept: application/sdp\r\n",
 	};
 
+	/* Each ping is a request of its own (its own Call-ID), as a new OPTIONS
+	 * outside any dialog is (11.1). */
+	char cid[SIP_CALL_ID_SIZE];
+	if (o->sent && sip_call_id_new(cid, sizeof(cid)) == 0)
+		s.call_id = cid;
 	o->sent++;
 	if (ua_send(ua, &s, on_result, o, NULL) != 0) {
 		o->status = UA_EXIT_ERROR;
