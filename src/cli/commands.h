@@ -15,3 +15,7 @@ SIPHON_CMD(options, cmd_options, 1, 1, "options URI [--count N] [--interval S] "
 	   "ping a SIP element with OPTIONS: each answer explained, round-trip time; exit 0 only on 2xx")
 SIPHON_CMD(register, cmd_register, 1, 1, "register AOR [--password P] [--expires S] [--contact URI] [--keep] " UA_OPTS_USAGE_TEXT,
 	   "register a contact for AOR (digest MD5/SHA-256); --keep refreshes until Ctrl-C, then unregisters")
+SIPHON_CMD(message, cmd_message, 2, 2, "message URI TEXT [--type CONTENT-TYPE] " UA_OPTS_USAGE_TEXT,
+	   "send an instant message (RFC 3428 MESSAGE) and explain the answer")
+SIPHON_CMD(call, cmd_call, 1, 1, "call URI [--duration S] " UA_OPTS_USAGE_TEXT,
+	   "place a call (INVITE with an SDP offer, no media): responses explained, ACK, BYE after S or on Ctrl-C, CANCEL while ringing")

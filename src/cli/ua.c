@@ -628,6 +628,10 @@ int ua_send(struct ua *ua, const struct ua_req_spec *spec, ua_result_cb cb, void
 	r->to = dup_or_null(spec->to);
 	r->call_id = dup_or_null(spec->call_id);
 	r->contact = spec->contact;
+	if (spec->dst) {
+		r->has_dst = true;
+		r->dst = *spec->dst;
+	}
 	r->contact_value = dup_or_null(spec->contact_value);
 	r->headers = dup_or_null(spec->headers);
 	r->route = dup_or_null(spec->route);
@@ -1020,10 +1024,68 @@ int ua_run(struct ua *ua)
 	return ua->status;
 }
 
-int ua_send_raw(struct ua *ua, const struct sip_buf *b, const char *what)
+int ua_send_raw(struct ua *ua, const struct sip_buf *b, const struct sip_txn_dest *dst)
 {
-	(void)what;
-	return sip_txn_layer_send(ua->txl, &ua->tdst, b->p, b->len);
+	return sip_txn_layer_send(ua->txl, dst ? dst : &ua->tdst, b->p, b->len);
+}
+
+void ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const char *target, bool has_routes)
+{
+	struct sip_uri u;
+	struct sip_net_addr a;
+
+	*out = ua->tdst;
+	if (has_routes || ua->opt.proxy || sip_uri_parse(&u, sip_str_from_cstr(target)) != 0)
+		return;
+	if (sip_net_addr_set(&a, u.host, u.has_port ? u.port : sip_tp_default_port(ua->tp)) == 0)
+		memcpy(&out->addr, &a.u, sizeof(out->addr));
+}
+
+int ua_cancel(struct ua *ua, struct ua_req *inv, ua_result_cb cb, void *arg)
+{
+	struct sip_msg *im = ua_req_msg(inv), *m;
+	struct sip_out *o;
+	struct sip_buf b = SIP_BUF_INIT;
+	struct ua_req *r;
+	int err;
+
+	if (!im)
+		return -EINVAL;
+	err = sip_out_cancel(&o, im);
+	if (err)
+		return err;
+	err = sip_out_serialize(o, &b);
+	sip_out_free(o);
+	if (!err)
+		err = sip_msg_parse(&m, b.p, b.len, NULL, NULL);
+	sip_buf_free(&b);
+	if (err)
+		return err;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->method = strdup("CANCEL")) || !(r->ruri = strdup(inv->ruri))) {
+		if (r)
+			req_free(r);
+		sip_msg_free(m);
+		return -ENOMEM;
+	}
+	r->ua = ua;
+	r->cb = cb;
+	r->arg = arg;
+	r->auth_tries = 99; /* 22.1: a CANCEL is never resent with credentials */
+	/* 9.1: the CANCEL goes where the INVITE went. */
+	err = sip_txn_client_alloc(&r->txn, ua->txl, m, sip_txn_dest(inv->txn), client_event, ua);
+	if (err) {
+		sip_msg_free(m);
+		req_free(r);
+		return err;
+	}
+	r->sent_ns = uv_hrtime();
+	ua_note(ua, "request", "-> CANCEL %s (%s)", r->ruri, ua->dst_text);
+	sip_timer_init(&r->deadline);
+	sip_timer_start(&ua->ts, &r->deadline, (uint64_t)(ua->opt.timeout_s * 1000.0), deadline_cb);
+	r->next = ua->reqs;
+	ua->reqs = r;
+	return 0;
 }
 
 /* ---- Dialogs (RFC 3261 12.1.2) ---- */

@@ -86,6 +86,7 @@ struct ua_req_spec {
 	const char *ctype;     /* body Content-Type */
 	const char *body;
 	size_t body_len;
+	const struct sip_txn_dest *dst; /* next hop; default the target or --proxy */
 };
 
 struct ua {
@@ -144,8 +145,15 @@ struct sip_msg *ua_req_msg(struct ua_req *r);
 /* Stop waiting for r (its transaction runs on, silently). */
 void ua_req_forget(struct ua *ua, struct ua_req *r);
 
-/* Send bytes outside a transaction (ACK for a 2xx, 13.2.2.4), printed like a request. */
-int ua_send_raw(struct ua *ua, const struct sip_buf *b, const char *what);
+/* Send bytes outside a transaction (ACK for a 2xx, 13.2.2.4) to dst (NULL: the
+ * default next hop). */
+int ua_send_raw(struct ua *ua, const struct sip_buf *b, const struct sip_txn_dest *dst);
+/* CANCEL the INVITE r (9.1), a transaction of its own; cb gets its result. */
+int ua_cancel(struct ua *ua, struct ua_req *r, ua_result_cb cb, void *arg);
+/* The next hop for a dialog's requests (12.2.1.1): the default one (--proxy or the
+ * target) when there is a route set or a proxy, else the remote target itself when
+ * it is an IP literal. */
+void ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const char *target, bool has_routes);
 /* Build a message of spec (as ua_send would) into b, without sending. */
 int ua_build(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *spec, char *branch_out);
 

@@ -86,3 +86,26 @@ has() {
 hasnt() {
 	! grep -Eq -- "$2" "$1.out" || fail "$1: unexpected line matching '$2'"
 }
+
+# kam_start NAME [KAMAILIO ARGS...]: Kamailio (Debian package) in the foreground
+# mode (-DD -E) in the background with tests/e2e/kamailio/toolkit.cfg on a free
+# loopback port over UDP and TCP; sets KAM_PORT and KAM_PID.
+kam_start() {
+	local name=$1 mods
+	shift
+	command -v kamailio >/dev/null || fail "kamailio is not installed (scripts/deps.sh test)"
+	mods=$(dirname "$(find /usr/lib -path '*kamailio/modules/tm.so' -print -quit)")
+	[ -d "$mods" ] || fail "kamailio modules not found"
+	KAM_PORT=$(free_port udp)
+	mkdir -p "$WORK/kam_$name"
+	timeout 60 kamailio -f "$SIPHON_SRC/tests/e2e/kamailio/toolkit.cfg" -L "$mods" -DD -E \
+		-l "udp:127.0.0.1:$KAM_PORT" -l "tcp:127.0.0.1:$KAM_PORT" -Y "$WORK/kam_$name" \
+		-P "$WORK/kam_$name/pid" -w "$WORK/kam_$name" -m 32 -M 8 "$@" >"$name.kam.log" 2>&1 &
+	KAM_PID=$!
+	wait_port udp "$KAM_PORT"
+	wait_port tcp "$KAM_PORT"
+}
+kam_stop() {
+	kill -TERM "$KAM_PID" 2>/dev/null || true
+	wait "$KAM_PID" 2>/dev/null || true
+}

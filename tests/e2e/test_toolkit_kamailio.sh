@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Interoperability: the toolkit against Kamailio (a third-party registrar and
+# proxy) with its own configuration on loopback (tests/e2e/kamailio/toolkit.cfg):
+# OPTIONS, REGISTER with MD5 and SHA-256 digest over UDP and TCP, a wrong password,
+# MESSAGE to an unknown user, and a declined call.
+. "$(dirname "$0")/toolkit_lib.sh"
+
+kam_start md5
+K="127.0.0.1:$KAM_PORT"
+
+run opt 0 "$SIPHON" options "sip:$K" --timeout 5
+has opt '^<- 200 Keepalive  2xx success: The request succeeded\.'
+
+run reg 0 "$SIPHON" register "sip:alice@$K" --password kamsecret --expires 120 --timeout 5
+has reg '^<- 401 Unauthorized  4xx client error'
+has reg "^   answering the server challenge as user 'alice'$"
+has reg '^<- 200 OK  2xx success'
+has reg '^   binding sip:alice@127\.0\.0\.1:[0-9]+ expires in 120 s$'
+
+run regtcp 0 "$SIPHON" register "sip:alice@$K" --transport tcp --password kamsecret --expires 60 --timeout 5
+has regtcp '^<- 200 OK  2xx success'
+has regtcp '^   binding sip:alice@127\.0\.0\.1:[0-9]+;transport=tcp expires in 60 s$'
+
+# Wrong password: Kamailio challenges again; that second 401 is final (exit 4).
+run bad 4 "$SIPHON" register "sip:alice@$K" --password nope --timeout 5
+[ "$(grep -c '^<- 401 Unauthorized' bad.out)" -eq 2 ] || fail "bad: expected two 401s"
+has bad '^   what to do: .*A 401 again after that means wrong credentials\.$'
+
+# MESSAGE to a user with no binding: 404 (exit 4).
+run msg 4 "$SIPHON" message "sip:nobody@$K" "hello" --timeout 5
+has msg '^<- 404 Not Found  4xx client error'
+
+# A declined call: 603 (exit 6) with what it means and what to do.
+run dec 6 "$SIPHON" call "sip:decline@$K" --timeout 5
+has dec '^<- 603 Decline  6xx global failure: The callee explicitly declined the call'
+has dec '^   what to do: Do not retry elsewhere'
+kam_stop
+
+# SHA-256 digest (RFC 7616, RFC 8760).
+kam_start sha -A ALGO_SHA256
+K="127.0.0.1:$KAM_PORT"
+run sha 0 "$SIPHON" register "sip:alice@$K" --password kamsecret --expires 60 --timeout 5 --verbose
+has sha '^WWW-Authenticate: Digest .*algorithm=SHA-256'
+has sha '^Authorization: Digest .*algorithm=SHA-256'
+has sha '^<- 200 OK  2xx success'
+kam_stop
+echo "ok"
