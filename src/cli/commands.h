@@ -19,3 +19,5 @@ SIPHON_CMD(message, cmd_message, 2, 2, "message URI TEXT [--type CONTENT-TYPE] "
 	   "send an instant message (RFC 3428 MESSAGE) and explain the answer")
 SIPHON_CMD(call, cmd_call, 1, 1, "call URI [--duration S] " UA_OPTS_USAGE_TEXT,
 	   "place a call (INVITE with an SDP offer, no media): responses explained, ACK, BYE after S or on Ctrl-C, CANCEL while ringing")
+SIPHON_CMD(publish, cmd_publish, 1, 1, "publish URI --status open|closed [--note TEXT] [--expires S] [--keep] [--etag E [--remove]] " UA_OPTS_USAGE_TEXT,
+	   "publish presence (RFC 3903, PIDF); --keep refreshes with SIP-If-Match and removes it on Ctrl-C")
