@@ -21,3 +21,5 @@ SIPHON_CMD(call, cmd_call, 1, 1, "call URI [--duration S] " UA_OPTS_USAGE_TEXT,
 	   "place a call (INVITE with an SDP offer, no media): responses explained, ACK, BYE after S or on Ctrl-C, CANCEL while ringing")
 SIPHON_CMD(publish, cmd_publish, 1, 1, "publish URI --status open|closed [--note TEXT] [--expires S] [--keep] [--etag E [--remove]] " UA_OPTS_USAGE_TEXT,
 	   "publish presence (RFC 3903, PIDF); --keep refreshes with SIP-If-Match and removes it on Ctrl-C")
+SIPHON_CMD(subscribe, cmd_subscribe, 1, 1, "subscribe URI --event presence|dialog|message-summary|reg [--expires S] " UA_OPTS_USAGE_TEXT,
+	   "subscribe (RFC 6665) and print each NOTIFY; refreshes with Suppress-If-Match (RFC 5839); Ctrl-C unsubscribes")
