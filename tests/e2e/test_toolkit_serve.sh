@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The toolkit against siphon's own server (siphon serve): OPTIONS; REGISTER with
+# SHA-256 digest (the server offers SHA-256 first, RFC 8760) over UDP and TCP
+# through --proxy; a wrong password (403, exit 4); --keep with Ctrl-C removes the
+# binding, which a query REGISTER (no Contact) then no longer lists.
+. "$(dirname "$0")/toolkit_lib.sh"
+
+D=example.test
+DB="$WORK/siphon.db"
+"$SIPHON" user add "alice@$D" --password 'pw a' --db "$DB" >user.out 2>&1 || fail "user add"
+PORT=$(free_port udp)
+timeout 60 "$SIPHON" serve --listen "udp:127.0.0.1:$PORT" --listen "tcp:127.0.0.1:$PORT" --db "$DB" \
+	--domain "$D" >serve.log 2>&1 &
+SRV=$!
+wait_port udp "$PORT"
+wait_port tcp "$PORT"
+
+run opt 0 "$SIPHON" options "sip:$D" --proxy "127.0.0.1:$PORT" --timeout 5
+has opt "^-> OPTIONS sip:$D \(udp:127\.0\.0\.1:$PORT\)$"
+has opt '^<- 200 OK  2xx success: The request succeeded\.'
+
+for t in udp tcp; do
+	run "reg_$t" 0 "$SIPHON" register "sip:alice@$D" --proxy "127.0.0.1:$PORT" --transport "$t" \
+		--password 'pw a' --expires 120 --timeout 5 --verbose
+	has "reg_$t" '^WWW-Authenticate: Digest .*algorithm=SHA-256'
+	has "reg_$t" '^Authorization: Digest username="alice", realm="example\.test", .*algorithm=SHA-256'
+	has "reg_$t" "^   answering the server challenge as user 'alice'$"
+	has "reg_$t" '^<- 200 OK  2xx success'
+	has "reg_$t" '^   binding sip:alice@127\.0\.0\.1:[0-9]+.* expires in 120 s$'
+done
+
+run bad 4 "$SIPHON" register "sip:alice@$D" --proxy "127.0.0.1:$PORT" --password nope --timeout 5
+has bad '^<- 403 Forbidden.*  4xx client error: '
+has bad '^   what to do: Do not retry with the same credentials'
+
+# --keep, Ctrl-C: the binding goes (Expires: 0).
+timeout 20 "$SIPHON" register "sip:alice@$D" --proxy "127.0.0.1:$PORT" --password 'pw a' --keep \
+	--contact "sip:alice-keep@127.0.0.1:5999" --expires 60 >keep.out 2>keep.log &
+pid=$!
+for _ in $(seq 150); do grep -q "^   registered; refreshing" keep.out && break; sleep 0.1; done
+grep -q '^   binding sip:alice-keep@127\.0\.0\.1:5999 expires in 60 s$' keep.out || fail "keep: not registered"
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 0 ] || fail "keep: exit status $rc"
+has keep '^unregistered sip:alice@example\.test$'
+grep -q 'alice-keep' <(sed -n '/^interrupted/,$p' keep.out | grep '^   binding') && fail "keep: binding still listed after removal"
+
+kill -TERM "$SRV"
+wait "$SRV" || fail "siphon serve did not exit cleanly"
+echo "ok"
