@@ -65,6 +65,9 @@ static int help_command(const char *name)
 		return CLI_USAGE;
 	}
 	printf("usage: siphon %s\n\n%s\n", c->usage, c->summary);
+	if (strstr(c->usage, "--proxy"))
+		printf("\nexit status: 0 the final response was 2xx; 3, 4, 5, 6 it was 3xx, 4xx, 5xx, 6xx;\n"
+		       "7 timeout (no final response); 1 local error; 2 usage error\n");
 	return CLI_OK;
 }
 
