@@ -940,10 +940,18 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 	} else {
 		snprintf(ua->host, sizeof(ua->host), local.u.sa.sa_family == AF_INET6 ? "[%s]" : "%s", ua->local_ip);
 	}
-	sip_timers_init_uv(&ua->ts, &ua->loop);
 	struct sip_txn_transport tp = { .send = tp_send, .reliable = tp_reliable, .arg = ua };
 	struct sip_txn_tu tu = { .request = on_request, .stray = on_stray, .arg = ua };
-	sip_txn_layer_alloc(&ua->txl, &ua->ts, &tp, &tu, NULL);
+	if ((err = sip_timers_init_uv(&ua->ts, &ua->loop)) != 0 ||
+	    (err = sip_txn_layer_alloc(&ua->txl, &ua->ts, &tp, &tu, NULL)) != 0) {
+		fprintf(stderr, "siphon: %s\n", sip_strerror(err));
+		if (ua->ts.backend)
+			sip_timers_close(&ua->ts);
+		sip_net_close(ua->net, NULL, NULL);
+		uv_run(&ua->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&ua->loop);
+		return UA_EXIT_ERROR;
+	}
 
 	if (opt->from)
 		snprintf(ua->from_uri, sizeof(ua->from_uri), "%s", opt->from);
