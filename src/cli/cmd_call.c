@@ -21,10 +21,8 @@ struct call_run {
 	bool cancelled;
 	bool timed_out;
 	int status;
-	/* The dialog (12.1.2). */
-	struct sip_buf target, routes, to;
-	struct sip_txn_dest dst;
-	char call_id[256];
+	struct sip_dialog *dlg;  /* made by the 2xx (12.1.2) */
+	struct sip_txn_dest dst; /* its next hop */
 };
 
 static void send_cancel(struct ua *ua, struct call_run *c);
@@ -40,14 +38,14 @@ static void send_ack(struct ua *ua, struct call_run *c)
 	struct sip_buf b = SIP_BUF_INIT;
 	struct ua_req_spec s = {
 		.method = "ACK",
-		.ruri = c->target.p,
-		.to = c->to.p,
-		.route = c->routes.len ? c->routes.p : NULL,
+		.dlg = c->dlg,
 		.cseq = c->invite_cseq, /* 13.2.2.4: the INVITE's CSeq number */
 	};
 
+	/* 13.2.2.4: the ACK for a 2xx is built by the dialog and sent outside any
+	 * transaction, to the dialog's next hop. */
 	if (ua_build(ua, &b, &s, NULL) == 0 && ua_send_raw(ua, &b, &c->dst) == 0)
-		ua_note(ua, "ack", "-> ACK %s", c->target.p);
+		ua_note(ua, "ack", "-> ACK %.*s", SIP_STR_ARG(c->dlg->remote_target));
 	sip_buf_free(&b);
 }
 
@@ -68,9 +66,7 @@ static void hang_up(struct ua *ua, struct call_run *c)
 {
 	struct ua_req_spec s = {
 		.method = "BYE",
-		.ruri = c->target.p,
-		.to = c->to.p,
-		.route = c->routes.len ? c->routes.p : NULL,
+		.dlg = c->dlg,
 		.dst = &c->dst,
 	};
 
@@ -88,22 +84,21 @@ static void on_cancel(struct ua *ua, struct ua_req *r, const struct ua_result *r
 	/* The INVITE's 487 (or a 2xx that crossed the CANCEL) decides the end. */
 }
 
-static void established(struct ua *ua, struct call_run *c, struct sip_msg *m)
+static void established(struct ua *ua, struct call_run *c, struct sip_msg *req, struct sip_msg *m)
 {
 	struct sip_str sdp = m->body;
 
-	if (ua_dialog_from_response(m, &c->target, &c->routes, &c->to) != 0) {
-		ua_note(ua, "error", "the 2xx has no Contact or To: cannot ACK it (RFC 3261 13.2.2.4)");
+	if (!req || sip_dialog_uac_alloc(&c->dlg, req, m, ua->tp == SIP_TP_TLS) != 0 ||
+	    !c->dlg->remote_target.len) {
+		ua_note(ua, "error", "the 2xx has no usable Contact or To tag: cannot ACK it (RFC 3261 13.2.2.4)");
 		finish(ua, c, UA_EXIT_ERROR);
 		return;
 	}
-	sip_buf_append(&c->target, "", 1);
-	c->target.len--;
-	sip_buf_append(&c->to, "", 1);
-	c->to.len--;
-	sip_buf_append(&c->routes, "", 1);
-	c->routes.len--;
-	ua_dialog_dest(ua, &c->dst, c->target.p, c->routes.len > 0);
+	if (ua_dialog_dest(ua, &c->dst, c->dlg) != 0) {
+		ua_note(ua, "error", "cannot resolve the dialog's next hop %.*s", SIP_STR_ARG(sip_dialog_next_hop(c->dlg)));
+		finish(ua, c, UA_EXIT_ERROR);
+		return;
+	}
 	c->state = CALL_UP;
 	c->status = UA_EXIT_OK;
 	send_ack(ua, c);
@@ -116,7 +111,7 @@ static void established(struct ua *ua, struct call_run *c, struct sip_msg *m)
 	if (!ua->opt.json) {
 		/* The answer's media line, so one can see what the callee accepted. */
 		const char *p = sdp.p, *end = sdp.p ? sdp.p + sdp.len : NULL;
-		printf("call established with %s\n", c->target.p);
+		printf("call established with %.*s\n", SIP_STR_ARG(c->dlg->remote_target));
 		while (p && p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -160,7 +155,7 @@ static void on_invite(struct ua *ua, struct ua_req *r, const struct ua_result *r
 	else if (res->req && sip_msg_cseq(res->req, &cs) == 0)
 		c->invite_cseq = cs->seq;
 	if (res->code >= 200 && res->code < 300 && res->msg) {
-		established(ua, c, res->msg);
+		established(ua, c, res->req, res->msg);
 		return;
 	}
 	if (res->timeout) {
@@ -222,20 +217,32 @@ static void on_sigint(struct ua *ua)
 static void on_request(struct ua *ua, struct sip_txn *st, struct sip_msg *req)
 {
 	struct call_run *c = ua->cmd;
-	struct sip_str cid;
+	struct sip_dialog_id id;
+	int status;
 
-	if (sip_msg_call_id(req, &cid) != 0 || !sip_str_eq(cid, sip_str_from_cstr(ua->call_id))) {
+	if (!c->dlg || sip_dialog_id_of(&id, req) != 0 || !sip_str_eq(id.call_id, c->dlg->id.call_id) ||
+	    !sip_str_eq(id.local_tag, c->dlg->id.local_tag) || !sip_str_eq(id.remote_tag, c->dlg->id.remote_tag)) {
+		/* 12.2.2: no such dialog. */
 		ua_respond(ua, st, req->method == SIP_METHOD_OPTIONS ? 200 : 481, NULL);
 		return;
 	}
 	ua_note(ua, "request", "<- %.*s from the callee", SIP_STR_ARG(req->method_str));
+	if (sip_dialog_uas_request(c->dlg, req, &status) != 0) {
+		ua_respond(ua, st, 400, NULL);
+		return;
+	}
+	if (status) {
+		ua_respond(ua, st, status, NULL); /* 12.2.2: out of order, 500 */
+		return;
+	}
 	if (req->method == SIP_METHOD_BYE) {
 		ua_respond(ua, st, 200, NULL);
 		ua_note(ua, "hangup", "the callee hung up");
 		finish(ua, c, c->status);
 		return;
 	}
-	ua_respond(ua, st, 200, NULL);
+	/* A re-INVITE would need an answer; the toolkit keeps its one offer (488). */
+	ua_respond(ua, st, req->method == SIP_METHOD_INVITE ? 488 : 200, NULL);
 }
 
 /* A 2xx retransmission after the INVITE transaction ended (RFC 6026: stray). */
@@ -309,8 +316,6 @@ int cmd_call(int argc, char **argv)
 	if (ua_send(&ua, &s, on_invite, &c, &c.invite) != 0)
 		ua_stop(&ua, UA_EXIT_ERROR);
 	rc = ua_run(&ua);
-	sip_buf_free(&c.target);
-	sip_buf_free(&c.routes);
-	sip_buf_free(&c.to);
+	sip_dialog_free(c.dlg);
 	return rc;
 }

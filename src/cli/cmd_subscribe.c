@@ -14,14 +14,14 @@ struct subscribe_run {
 	const char *event;
 	const char *accept;
 	unsigned expires;
-	bool established;       /* the dialog exists (2xx or NOTIFY) */
+	struct ua_req *initial; /* the first SUBSCRIBE, until its final response */
 	bool unsubscribing;
 	bool done;
 	bool retried_423;
 	unsigned notifies;
 	char etag[256];         /* the entity tag of the last NOTIFY */
-	struct sip_buf target, routes, to;
-	struct sip_txn_dest dst;
+	struct sip_dialog *dlg; /* made by the 2xx or the first NOTIFY (RFC 6665 4.1.2.4) */
+	struct sip_txn_dest dst; /* its next hop */
 	int status;
 };
 
@@ -112,18 +112,25 @@ static void refresh_later(struct ua *ua, struct subscribe_run *o, uint32_t grant
 	ua_tick(ua, ms);
 }
 
-static void keep_dialog(struct ua *ua, struct subscribe_run *o, struct sip_msg *resp)
+/* The dialog's next hop, once it exists or its target changed. */
+static void dialog_ready(struct ua *ua, struct subscribe_run *o)
 {
-	if (o->established || ua_dialog_from_response(resp, &o->target, &o->routes, &o->to) != 0)
+	if (ua_dialog_dest(ua, &o->dst, o->dlg) != 0)
+		ua_note(ua, "error", "cannot resolve the dialog's next hop %.*s: refreshes go to the first hop",
+			SIP_STR_ARG(sip_dialog_next_hop(o->dlg)));
+}
+
+/* A 2xx to a SUBSCRIBE: the first makes the dialog (12.1.2); a later one (a
+ * refresh, a target refresh request, RFC 6665 4.1.2.1) may move the target. */
+static void keep_dialog(struct ua *ua, struct subscribe_run *o, struct sip_msg *req, struct sip_msg *resp)
+{
+	if (o->dlg) {
+		if (sip_dialog_refresh_target(o->dlg, resp) == 0)
+			dialog_ready(ua, o);
 		return;
-	sip_buf_append(&o->target, "", 1);
-	o->target.len--;
-	sip_buf_append(&o->to, "", 1);
-	o->to.len--;
-	sip_buf_append(&o->routes, "", 1);
-	o->routes.len--;
-	ua_dialog_dest(ua, &o->dst, o->target.p, o->routes.len > 0);
-	o->established = true;
+	}
+	if (req && resp->status != 204 && sip_dialog_uac_alloc(&o->dlg, req, resp, ua->tp == SIP_TP_TLS) == 0)
+		dialog_ready(ua, o);
 }
 
 static void on_result(struct ua *ua, struct ua_req *r, const struct ua_result *res, void *arg)
@@ -131,10 +138,11 @@ static void on_result(struct ua *ua, struct ua_req *r, const struct ua_result *r
 	struct subscribe_run *o = arg;
 	uint32_t e, min;
 
-	(void)r;
 	ua_print_response(ua, res);
 	if (!res->final || o->done)
 		return;
+	if (r == o->initial)
+		o->initial = NULL;
 	if (res->code == 423 && res->msg && !o->retried_423 && !o->unsubscribing &&
 	    sip_msg_min_expires(res->msg, &min) == 0 && min > o->expires) {
 		o->retried_423 = true;
@@ -159,7 +167,7 @@ static void on_result(struct ua *ua, struct ua_req *r, const struct ua_result *r
 	if (res->code == 204)
 		ua_note(ua, "no-notification", "   no NOTIFY will follow: the state with entity tag %s is current (RFC 5839)",
 			o->etag);
-	keep_dialog(ua, o, res->msg);
+	keep_dialog(ua, o, res->req, res->msg);
 	if (sip_msg_expires(res->msg, &e) != 0)
 		e = o->expires;
 	if (e == 0) {
@@ -187,14 +195,12 @@ static void send_subscribe(struct ua *ua, unsigned expires)
 	if (o->etag[0] && expires)
 		sip_buf_printf(&hdr, "Suppress-If-Match: %s\r\n", o->etag);
 	s.headers = hdr.p;
-	if (o->established) {
+	if (o->dlg) {
 		/* 12.2.1.1: inside the dialog. */
-		s.ruri = o->target.p;
-		s.to = o->to.p;
-		s.route = o->routes.len ? o->routes.p : NULL;
+		s.dlg = o->dlg;
 		s.dst = &o->dst;
 	}
-	if (ua_send(ua, &s, on_result, o, NULL) != 0)
+	if (ua_send(ua, &s, on_result, o, o->dlg ? NULL : &o->initial) != 0)
 		terminate(ua, o, UA_EXIT_ERROR);
 	sip_buf_free(&hdr);
 }
@@ -214,7 +220,7 @@ static void on_sigint(struct ua *ua)
 {
 	struct subscribe_run *o = ua->cmd;
 
-	if (o->unsubscribing || !o->established) {
+	if (o->unsubscribing || !o->dlg) {
 		terminate(ua, o, o->status);
 		return;
 	}
@@ -275,42 +281,36 @@ static void on_request(struct ua *ua, struct sip_txn *st, struct sip_msg *req)
 {
 	struct subscribe_run *o = ua->cmd;
 	const struct sip_subscription_state *ss;
-	struct sip_str cid;
+	struct sip_dialog_id id;
+	int status;
 
-	if (req->method != SIP_METHOD_NOTIFY || sip_msg_call_id(req, &cid) != 0 ||
-	    !sip_str_eq(cid, sip_str_from_cstr(ua->call_id))) {
+	if (req->method != SIP_METHOD_NOTIFY || sip_dialog_id_of(&id, req) != 0 ||
+	    !sip_str_eq(id.call_id, sip_str_from_cstr(ua->call_id)) ||
+	    !sip_str_eq(id.local_tag, sip_str_from_cstr(ua->from_tag))) {
 		ua_respond(ua, st, req->method == SIP_METHOD_OPTIONS ? 200 : 481, NULL);
 		return;
+	}
+	if (!o->dlg) {
+		/* RFC 6665 4.1.2.4: a NOTIFY may come before the 2xx; it makes the dialog. */
+		struct sip_msg *sub = o->initial ? ua_req_msg(o->initial) : NULL;
+		if (!sub || sip_dialog_notify_alloc(&o->dlg, sub, req, ua->tp == SIP_TP_TLS) != 0) {
+			ua_respond(ua, st, 481, NULL);
+			return;
+		}
+		dialog_ready(ua, o);
+	} else if (!sip_str_eq(id.remote_tag, o->dlg->id.remote_tag)) {
+		/* Another notifier of a forked SUBSCRIBE: the toolkit follows one. */
+		ua_respond(ua, st, 481, NULL);
+		return;
+	} else if (sip_dialog_uas_request(o->dlg, req, &status) != 0 || status) {
+		ua_respond(ua, st, status ? status : 400, NULL); /* 12.2.2 */
+		return;
+	} else if (sip_dialog_refresh_target(o->dlg, req) == 0) {
+		dialog_ready(ua, o); /* NOTIFY is a target refresh (RFC 6665 4.1.2) */
 	}
 	o->notifies++;
 	print_notify(ua, o, req);
 	ua_respond(ua, st, 200, NULL);
-	if (!o->established) {
-		/* RFC 6665 4.1.2.4: a NOTIFY may come before the 2xx; it makes the
-		 * dialog (its Contact is the target, Record-Route in order). */
-		const struct sip_addr *c, *f;
-		if (sip_msg_contact(req, 0, &c) == 0 && sip_msg_from(req, &f) == 0) {
-			sip_buf_reset(&o->target);
-			sip_buf_append_str(&o->target, c->uri_str);
-			sip_buf_append(&o->target, "", 1);
-			o->target.len--;
-			sip_buf_reset(&o->to);
-			sip_buf_append_str(&o->to, sip_msg_hdr(req, SIP_HDR_FROM)->value);
-			sip_buf_append(&o->to, "", 1);
-			o->to.len--;
-			sip_buf_reset(&o->routes);
-			int n = sip_msg_record_route_count(req);
-			for (int i = 0; i < n; i++) {
-				const struct sip_addr *rr;
-				if (sip_msg_record_route(req, (unsigned)i, &rr) == 0)
-					sip_buf_printf(&o->routes, "Route: <%.*s>\r\n", SIP_STR_ARG(rr->uri_str));
-			}
-			sip_buf_append(&o->routes, "", 1);
-			o->routes.len--;
-			ua_dialog_dest(ua, &o->dst, o->target.p, o->routes.len > 0);
-			o->established = true;
-		}
-	}
 	if (sip_msg_subscription_state(req, &ss) == 0 && ss->state == SIP_SUBSTATE_TERMINATED) {
 		/* 4.1.3: the subscription is over; the reason says whether to retry. */
 		ua_note(ua, "terminated", "subscription terminated%s%.*s", ss->reason.len ? ": " : "",
@@ -365,8 +365,6 @@ int cmd_subscribe(int argc, char **argv)
 	ua.on_request = on_request;
 	send_subscribe(&ua, o.expires);
 	rc = ua_run(&ua);
-	sip_buf_free(&o.target);
-	sip_buf_free(&o.routes);
-	sip_buf_free(&o.to);
+	sip_dialog_free(o.dlg);
 	return rc;
 }

@@ -38,6 +38,7 @@ struct ua_req {
 	char *method, *ruri, *to, *call_id, *contact_value, *headers, *route, *ctype, *body;
 	size_t body_len;
 	bool contact;
+	struct sip_dialog *dlg;    /* borrowed from the command */
 };
 
 int ua_exit_for(int code)
@@ -504,6 +505,66 @@ static int add_credentials(struct ua *ua, struct sip_out *o, const char *method,
 	return err;
 }
 
+/* The parts every request gets after the dialog or the UA core made its start:
+ * Contact, credentials, User-Agent, the command's headers and the body. */
+static int add_common(struct ua *ua, struct sip_out *o, const struct ua_req_spec *s, const char *ruri)
+{
+	int err = 0;
+
+	if (s->contact_value)
+		err = sip_out_add(o, SIP_HDR_CONTACT, sip_str_from_cstr(s->contact_value));
+	else if (s->contact && !s->dlg)
+		err = sip_out_add(o, SIP_HDR_CONTACT, sip_str_from_cstr(ua->contact));
+	if (!err && strcmp(s->method, "ACK") != 0 && strcmp(s->method, "CANCEL") != 0)
+		err = add_credentials(ua, o, s->method, ruri);
+	if (!err)
+		err = sip_out_add(o, SIP_HDR_USER_AGENT, SIP_STR("siphon/" SIPHON_VERSION));
+	if (!err && s->headers)
+		err = add_lines(o, s->headers);
+	if (!err && s->body)
+		err = sip_out_set_body(o, sip_str_from_cstr(s->ctype ? s->ctype : "text/plain"),
+				       (struct sip_str){ s->body, s->body_len });
+	return err;
+}
+
+/* A request inside s->dlg (12.2.1.1): the dialog layer writes the start line,
+ * Via (a new branch), From, To, Call-ID, CSeq, Max-Forwards and Route. */
+static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *s, uint32_t *cseq_out)
+{
+	char via[SIP_NET_ADDRSTR + 32];
+	struct sip_out *o;
+	struct sip_msg *m;
+	const struct sip_cseq *cs;
+	struct sip_dialog_req_opts dopts = { .ack_cseq = s->cseq };
+	int err;
+
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s", sip_tp_name(ua->tp), ua->host);
+	dopts.via = sip_str_from_cstr(via);
+	if (s->contact)
+		dopts.contact = sip_str_from_cstr(ua->contact);
+	err = sip_dialog_request(&o, s->dlg, sip_str_from_cstr(s->method), &dopts);
+	if (err)
+		return err;
+	/* The Request-URI the dialog chose is the digest-uri (RFC 2617 3.2.2). */
+	struct sip_buf tmp = SIP_BUF_INIT;
+	err = sip_out_serialize(o, &tmp);
+	if (!err)
+		err = sip_msg_parse(&m, tmp.p, tmp.len, NULL, NULL);
+	sip_buf_free(&tmp);
+	if (!err) {
+		char ruri[1024];
+		sip_str_copy(ruri, sizeof(ruri), m->ruri_str);
+		if (cseq_out && sip_msg_cseq(m, &cs) == 0)
+			*cseq_out = cs->seq;
+		sip_msg_free(m);
+		err = add_common(ua, o, s, ruri);
+	}
+	if (!err)
+		err = sip_out_serialize(o, b);
+	sip_out_free(o);
+	return err;
+}
+
 static int build_spec(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *s, char branch[SIP_BRANCH_SIZE],
 		      uint32_t *cseq_out)
 {
@@ -513,6 +574,8 @@ static int build_spec(struct ua *ua, struct sip_buf *b, const struct ua_req_spec
 
 	if (sip_branch_new(branch, SIP_BRANCH_SIZE) != 0)
 		return -EIO;
+	if (s->dlg)
+		return build_in_dialog(ua, b, s, cseq_out);
 	err = sip_out_request(&o, sip_str_from_cstr(s->method), sip_str_from_cstr(s->ruri));
 	if (err)
 		return err;
@@ -532,19 +595,8 @@ static int build_spec(struct ua *ua, struct sip_buf *b, const struct ua_req_spec
 		err = sip_out_addf(o, SIP_HDR_CSEQ, "%u %s", cseq, s->method);
 	if (!err && s->route)
 		err = add_lines(o, s->route);
-	if (!err && s->contact_value)
-		err = sip_out_add(o, SIP_HDR_CONTACT, sip_str_from_cstr(s->contact_value));
-	else if (!err && s->contact)
-		err = sip_out_add(o, SIP_HDR_CONTACT, sip_str_from_cstr(ua->contact));
-	if (!err && strcmp(s->method, "ACK") != 0 && strcmp(s->method, "CANCEL") != 0)
-		err = add_credentials(ua, o, s->method, s->ruri);
 	if (!err)
-		err = sip_out_add(o, SIP_HDR_USER_AGENT, SIP_STR("siphon/" SIPHON_VERSION));
-	if (!err && s->headers)
-		err = add_lines(o, s->headers);
-	if (!err && s->body)
-		err = sip_out_set_body(o, sip_str_from_cstr(s->ctype ? s->ctype : "text/plain"),
-				       (struct sip_str){ s->body, s->body_len });
+		err = add_common(ua, o, s, s->ruri);
 	if (!err)
 		err = sip_out_serialize(o, b);
 	sip_out_free(o);
@@ -572,6 +624,7 @@ static void req_spec_of(const struct ua_req *r, struct ua_req_spec *s)
 		.method = r->method, .ruri = r->ruri, .to = r->to, .call_id = r->call_id,
 		.contact = r->contact, .contact_value = r->contact_value, .headers = r->headers,
 		.route = r->route, .ctype = r->ctype, .body = r->body, .body_len = r->body_len,
+		.dlg = r->dlg,
 	};
 }
 
@@ -591,23 +644,30 @@ static int req_start(struct ua *ua, struct ua_req *r)
 	sip_buf_free(&b);
 	if (err)
 		return err;
-	err = sip_txn_client_alloc(&r->txn, ua->txl, m, r->has_dst ? &r->dst : &ua->tdst, client_event, ua);
+	const struct sip_txn_dest *d = r->has_dst ? &r->dst : &ua->tdst;
+	struct sip_net_addr na;
+	char where[SIP_NET_ADDRSTR + 8];
+	err = sip_txn_client_alloc(&r->txn, ua->txl, m, d, client_event, ua);
 	if (err) {
 		sip_msg_free(m);
 		return err;
 	}
 	r->sent_ns = uv_hrtime();
+	/* m is the transaction's now, and lives as long as it. */
+	memcpy(&na.u, &d->addr, sizeof(na.u));
+	dest_text(where, sizeof(where), to_net_tp(d->proto), &na);
 	if (ua->opt.json) {
 		struct sip_buf j = SIP_BUF_INIT;
 		sip_buf_append_cstr(&j, "\"method\":");
 		ua_json_str(&j, r->method, strlen(r->method));
 		sip_buf_append_cstr(&j, ",\"uri\":");
-		ua_json_str(&j, r->ruri, strlen(r->ruri));
-		sip_buf_printf(&j, ",\"to\":\"%s\",\"auth\":%s", ua->dst_text, r->auth_tries ? "true" : "false");
+		ua_json_str(&j, m->ruri_str.p, m->ruri_str.len);
+		sip_buf_printf(&j, ",\"to\":\"%s\",\"auth\":%s", where, r->auth_tries ? "true" : "false");
 		ua_json_emit(ua, "request", &j);
 		sip_buf_free(&j);
 	} else {
-		printf("-> %s %s (%s%s)\n", r->method, r->ruri, ua->dst_text, r->auth_tries ? ", with credentials" : "");
+		printf("-> %s %.*s (%s%s)\n", r->method, SIP_STR_ARG(m->ruri_str), where,
+		       r->auth_tries ? ", with credentials" : "");
 		fflush(stdout);
 	}
 	return 0;
@@ -628,6 +688,7 @@ int ua_send(struct ua *ua, const struct ua_req_spec *spec, ua_result_cb cb, void
 	r->to = dup_or_null(spec->to);
 	r->call_id = dup_or_null(spec->call_id);
 	r->contact = spec->contact;
+	r->dlg = spec->dlg;
 	if (spec->dst) {
 		r->has_dst = true;
 		r->dst = *spec->dst;
@@ -644,7 +705,7 @@ int ua_send(struct ua *ua, const struct ua_req_spec *spec, ua_result_cb cb, void
 		}
 		r->body_len = spec->body_len;
 	}
-	if (!r->method || !r->ruri || (spec->body && !r->body)) {
+	if (!r->method || (!r->ruri && !r->dlg) || (spec->body && !r->body)) {
 		req_free(r);
 		return -ENOMEM;
 	}
@@ -792,6 +853,12 @@ static void sigint_cb(uv_signal_t *h, int signum)
 	struct ua *ua = h->data;
 
 	(void)signum;
+	/* timeout(1) passes a SIGINT on to its child and to the process group, so
+	 * one Ctrl-C can arrive twice at once: only a second one later counts. */
+	uint64_t now = uv_hrtime();
+	if (ua->sigints && now - ua->last_sigint_ns < 300000000ull)
+		return;
+	ua->last_sigint_ns = now;
 	if (++ua->sigints > 1 || !ua->on_sigint) {
 		ua_note(ua, "interrupted", "interrupted");
 		ua_stop(ua, ua->status ? ua->status : UA_EXIT_ERROR);
@@ -1037,17 +1104,6 @@ int ua_send_raw(struct ua *ua, const struct sip_buf *b, const struct sip_txn_des
 	return sip_txn_layer_send(ua->txl, dst ? dst : &ua->tdst, b->p, b->len);
 }
 
-void ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const char *target, bool has_routes)
-{
-	struct sip_uri u;
-	struct sip_net_addr a;
-
-	*out = ua->tdst;
-	if (has_routes || ua->opt.proxy || sip_uri_parse(&u, sip_str_from_cstr(target)) != 0)
-		return;
-	if (sip_net_addr_set(&a, u.host, u.has_port ? u.port : sip_tp_default_port(ua->tp)) == 0)
-		memcpy(&out->addr, &a.u, sizeof(out->addr));
-}
 
 int ua_cancel(struct ua *ua, struct ua_req *inv, ua_result_cb cb, void *arg)
 {
@@ -1096,29 +1152,20 @@ int ua_cancel(struct ua *ua, struct ua_req *inv, ua_result_cb cb, void *arg)
 	return 0;
 }
 
-/* ---- Dialogs (RFC 3261 12.1.2) ---- */
-
-int ua_dialog_from_response(struct sip_msg *resp, struct sip_buf *target, struct sip_buf *routes,
-			    struct sip_buf *to)
+int ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const struct sip_dialog *d)
 {
-	const struct sip_addr *c, *t;
-	int n = sip_msg_record_route_count(resp);
+	struct sip_str hop = sip_dialog_next_hop(d);
+	struct sip_addr a;
+	struct sip_net_addr na;
 
-	if (sip_msg_contact(resp, 0, &c) != 0 || sip_msg_to(resp, &t) != 0)
-		return -EINVAL;
-	sip_buf_reset(target);
-	sip_buf_append_str(target, c->uri_str);
-	sip_buf_reset(routes);
-	/* 12.1.2: the UAC's route set is the Record-Route list in reverse order. */
-	for (int i = n - 1; i >= 0; i--) {
-		const struct sip_addr *rr;
-		if (sip_msg_record_route(resp, (unsigned)i, &rr) == 0)
-			sip_buf_printf(routes, "Route: <%.*s>%s%.*s\r\n", SIP_STR_ARG(rr->uri_str),
-				       rr->params.len ? ";" : "", SIP_STR_ARG(rr->params));
-	}
-	sip_buf_reset(to);
-	const struct sip_hdr *h = sip_msg_hdr(resp, SIP_HDR_TO);
-	if (h)
-		sip_buf_append_str(to, h->value);
+	*out = ua->tdst;
+	if (ua->opt.proxy)
+		return 0;
+	/* A route set entry is a name-addr ("<sip:p1;lr>"), a remote target a bare URI. */
+	if (sip_addr_parse(&a, hop) != 0 || (a.uri.scheme != SIP_URI_SIP && a.uri.scheme != SIP_URI_SIPS))
+		return -ENOENT;
+	if (resolve(&na, a.uri.host, a.uri.has_port ? a.uri.port : sip_tp_default_port(ua->tp)) != 0)
+		return -ENOENT;
+	memcpy(&out->addr, &na.u, sizeof(out->addr));
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "siphon/buf.h"
 #include "siphon/build.h"
+#include "siphon/dialog.h"
 #include "siphon/msg.h"
 #include "siphon/net.h"
 #include "siphon/timer.h"
@@ -87,6 +88,9 @@ struct ua_req_spec {
 	const char *body;
 	size_t body_len;
 	const struct sip_txn_dest *dst; /* next hop; default the target or --proxy */
+	/* Inside this dialog (12.2.1.1): Request-URI, From, To, Call-ID, CSeq and
+	 * Route come from it (ruri, to, call_id, route are ignored; cseq is the ACK's). */
+	struct sip_dialog *dlg;
 };
 
 struct ua {
@@ -126,6 +130,7 @@ struct ua {
 	int status;               /* the exit status */
 	bool stopping;
 	int sigints;
+	uint64_t last_sigint_ns;
 };
 
 /* Set up the loop, resolve target_uri (or opt->proxy), open the listener.
@@ -150,10 +155,9 @@ void ua_req_forget(struct ua *ua, struct ua_req *r);
 int ua_send_raw(struct ua *ua, const struct sip_buf *b, const struct sip_txn_dest *dst);
 /* CANCEL the INVITE r (9.1), a transaction of its own; cb gets its result. */
 int ua_cancel(struct ua *ua, struct ua_req *r, ua_result_cb cb, void *arg);
-/* The next hop for a dialog's requests (12.2.1.1): the default one (--proxy or the
- * target) when there is a route set or a proxy, else the remote target itself when
- * it is an IP literal. */
-void ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const char *target, bool has_routes);
+/* The next hop for d's requests (12.2.1.1, 8.1.2): --proxy when given, else the
+ * first route or the remote target, resolved (A/AAAA). 0 or -ENOENT. */
+int ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const struct sip_dialog *d);
 /* Build a message of spec (as ua_send would) into b, without sending. */
 int ua_build(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *spec, char *branch_out);
 
@@ -172,11 +176,5 @@ void ua_note(struct ua *ua, const char *event, const char *fmt, ...) __attribute
 void ua_json_str(struct sip_buf *b, const char *s, size_t len);
 /* Emit a JSON object built by the caller (without braces: "\"a\":1,..."). */
 void ua_json_emit(struct ua *ua, const char *event, const struct sip_buf *fields);
-
-/* The Contact and Record-Route of a 2xx as a dialog (RFC 3261 12.1.2): remote
- * target into target, the Route lines into routes (reversed Record-Route), the To
- * value (with the remote tag) into to. 0 or -EINVAL. */
-int ua_dialog_from_response(struct sip_msg *resp, struct sip_buf *target, struct sip_buf *routes,
-			    struct sip_buf *to);
 
 #endif

@@ -32,7 +32,7 @@ timeout 20 "$SIPHON" call "sip:bob@127.0.0.1:$SIPP_PORT" >can.out 2>can.log &
 pid=$!
 for _ in $(seq 50); do grep -q '^<- 180' can.out && break; sleep 0.1; done
 grep -q '^<- 180' can.out || fail "can: no 180"
-kill -INT "$pid"
+sigint "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 4 ] || fail "can: exit status $rc, expected 4"
 sipp_done
@@ -48,7 +48,7 @@ timeout 20 "$SIPHON" call "sip:bob@127.0.0.1:$SIPP_PORT" --transport tcp --user 
 pid=$!
 for _ in $(seq 50); do grep -q '^call established' auth.out && break; sleep 0.1; done
 grep -q '^call established' auth.out || fail "auth: not established"
-kill -INT "$pid"
+sigint "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "auth: exit status $rc, expected 0"
 sipp_done

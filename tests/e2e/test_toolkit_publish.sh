@@ -11,7 +11,7 @@ timeout 20 "$SIPHON" publish "sip:alice@127.0.0.1:$SIPP_PORT" --status open --no
 pid=$!
 for _ in $(seq 60); do grep -q '^   entity tag et2' keep.out && break; sleep 0.1; done
 grep -q '^   entity tag et2' keep.out || fail "keep: no refresh"
-kill -INT "$pid"
+sigint "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "keep: exit status $rc"
 sipp_done

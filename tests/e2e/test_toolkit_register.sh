@@ -44,7 +44,7 @@ for _ in $(seq 60); do
 	sleep 0.1
 done
 [ "$(grep -c '^<- 200 OK' keep.out)" -ge 2 ] || fail "keep: no refresh"
-kill -INT "$pid"
+sigint "$pid"
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "keep: exit status $rc"

@@ -39,7 +39,7 @@ timeout 20 "$SIPHON" register "sip:alice@$D" --proxy "127.0.0.1:$PORT" --passwor
 pid=$!
 for _ in $(seq 150); do grep -q "^   registered; refreshing" keep.out && break; sleep 0.1; done
 grep -q '^   binding sip:alice-keep@127\.0\.0\.1:5999 expires in 60 s$' keep.out || fail "keep: not registered"
-kill -INT "$pid"
+sigint "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "keep: exit status $rc"
 has keep '^unregistered sip:alice@example\.test$'

@@ -11,7 +11,7 @@ timeout 20 "$SIPHON" subscribe "sip:bob@127.0.0.1:$SIPP_PORT" --event presence -
 pid=$!
 for _ in $(seq 60); do grep -q '^<- 204 No Notification' sub.out && break; sleep 0.1; done
 grep -q '^<- 204 No Notification' sub.out || fail "sub: no 204"
-kill -INT "$pid"
+sigint "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "sub: exit status $rc"
 sipp_done
@@ -33,7 +33,7 @@ sipp_uas js tk_uas_subscribe.xml udp
 timeout 20 "$SIPHON" subscribe "sip:bob@127.0.0.1:$SIPP_PORT" --event presence --expires 2 --json >js.out 2>js.log &
 pid=$!
 for _ in $(seq 60); do grep -q '"code":204' js.out && break; sleep 0.1; done
-kill -INT "$pid"
+sigint "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || fail "js: exit status $rc"
 sipp_done

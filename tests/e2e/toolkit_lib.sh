@@ -109,3 +109,12 @@ kam_stop() {
 	kill -TERM "$KAM_PID" 2>/dev/null || true
 	wait "$KAM_PID" 2>/dev/null || true
 }
+
+# sigint PID: Ctrl-C for a command started as `timeout N siphon ... &` (PID is
+# timeout's): signal siphon itself, as a terminal would, not timeout (which would
+# pass it on to the child and to the whole process group: twice).
+sigint() {
+	local child
+	child=$(pgrep -P "$1" | head -1)
+	kill -INT "${child:-$1}"
+}
