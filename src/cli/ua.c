@@ -168,7 +168,6 @@ void ua_print_response(struct ua *ua, const struct ua_result *res)
 {
 	struct sip_status_info info;
 	char cls[64] = "";
-	const char *method = "";
 	struct sip_str reason = SIP_STR_NULL;
 	struct sip_str mstr = SIP_STR_NULL;
 	const struct sip_cseq *cs;
@@ -180,7 +179,6 @@ void ua_print_response(struct ua *ua, const struct ua_result *res)
 		if (sip_msg_cseq(res->msg, &cs) == 0)
 			mstr = cs->method_str;
 	}
-	(void)method;
 	if (sip_status_lookup(&info, res->code, NULL) != 0)
 		return;
 	lower_copy(cls, sizeof(cls), info.class_name);
@@ -1047,9 +1045,11 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 	return 0;
 }
 
+/* The timer that ends the run (ua_stop). Static, as a command runs one UA per
+ * process, so it needs no field that ua_init must remember to initialise. */
 static uv_timer_t *stop_timer(struct ua *ua)
 {
-	static uv_timer_t t; /* one UA per process */
+	static uv_timer_t t;
 	(void)ua;
 	return &t;
 }
