@@ -8,8 +8,10 @@ set -euo pipefail
 E2E="$SIPHON_SRC/tests/e2e"
 WORK="$(mktemp -d)"
 SRV_PID=
+SRV_CHILD=
 cleanup() {
-	[ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null || true
+	[ -n "$SRV_CHILD" ] && kill -KILL "$SRV_CHILD" 2>/dev/null || true
+	[ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$WORK"
 }
@@ -65,12 +67,14 @@ srv_stop() {
 	kill -TERM "$SRV_PID"
 	wait "$SRV_PID" || fail "siphon serve did not exit cleanly on SIGTERM"
 	SRV_PID=
+	SRV_CHILD=
 }
 
 srv_kill9() {
 	kill -KILL "$SRV_CHILD"
 	wait "$SRV_PID" 2>/dev/null || true
 	SRV_PID=
+	SRV_CHILD=
 }
 
 PORT=$(free_port)

@@ -27,6 +27,7 @@ print("killed after the 200")
 PY
 wait "$SRV_PID" 2>/dev/null || true
 SRV_PID=
+SRV_CHILD=
 ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i=="SuccessfulCall(C)") c=i} END{print $c}' sipp.csv)
 [ "$ok" = 300 ] || fail "SIPp: $ok of 300 REGISTERs succeeded"
 
