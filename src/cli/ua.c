@@ -218,6 +218,14 @@ void ua_print_response(struct ua *ua, const struct ua_result *res)
 	}
 	if (res->final && res->code >= 300 && !res->timeout && !res->answering)
 		printf("   what to do: %s\n", info.action);
+	/* 21.3: a redirection lists where to try in its Contacts. */
+	if (res->msg && res->code >= 300 && res->code < 400) {
+		const struct sip_addr *c;
+		int n = sip_msg_contact_count(res->msg);
+		for (int i = 0; i < n; i++)
+			if (sip_msg_contact(res->msg, (unsigned)i, &c) == 0)
+				printf("   try: %.*s\n", SIP_STR_ARG(c->uri_str));
+	}
 	fflush(stdout);
 }
 

@@ -2,7 +2,8 @@
 # siphon call against SIPp UAS scenarios: answered (100, 180, 200 with SDP, ACK,
 # BYE after --duration; exit 0), ringing then 603 (exit 6, meaning and advice,
 # ACK), Ctrl-C while ringing (CANCEL, 487), a 401 challenge answered over TCP
-# (credentials verified by SIPp) and Ctrl-C hanging up with BYE.
+# (credentials verified by SIPp) and Ctrl-C hanging up with BYE, a 302 (exit 3,
+# the Contacts to try).
 . "$(dirname "$0")/toolkit_lib.sh"
 
 sipp_uas up tk_uas_call_200.xml udp
@@ -57,6 +58,22 @@ has auth '^-> INVITE sip:bob@127\.0\.0\.1:[0-9]+ \(tcp:127\.0\.0\.1:[0-9]+, with
 has auth '^-> ACK sip:sipp@127\.0\.0\.1:[0-9]+;transport=TCP$'
 has auth '^interrupted: hanging up$'
 has auth '^<- 200 OK  2xx success: .*\[BYE, '
+
+# 302: exit 3, where to try instead.
+sed -e 's/@CODE@/302/' -e 's/@REASON@/Moved Temporarily/' \
+	-e 's/OPTIONS|REGISTER|MESSAGE|PUBLISH/INVITE/' \
+	-e 's/^Server: sipp-toolkit-test$/Contact: <sip:bob@192.0.2.7:5070>/' "$SCEN/tk_uas_reply.xml" >"$WORK/r302.xml"
+python3 - "$WORK/r302.xml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read().replace("</scenario>", '  <recv request="ACK"/>\n</scenario>')
+open(p, "w").write(s)
+PY
+sipp_uas moved "$WORK/r302.xml" udp
+run moved 3 "$SIPHON" call "sip:bob@127.0.0.1:$SIPP_PORT" --duration 1
+sipp_done
+has moved '^<- 302 Moved Temporarily  3xx redirection: '
+has moved '^   try: sip:bob@192\.0\.2\.7:5070$'
 
 run u1 2 "$SIPHON" call
 run u2 2 "$SIPHON" call "sip:a@127.0.0.1" --duration -1
