@@ -348,7 +348,8 @@ int main(int argc, char **argv)
 		else
 			snprintf(siphon, sizeof(siphon), "../siphon");
 	}
-	for (int i = 1; i < argc; i++) {
+	/* Options come in pairs: step over option and value in the loop header. */
+	for (int i = 1; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
 			fprintf(stderr, "usage: %s [-n SUBS] [-s SOCKETS] [-w WINDOW] [--settle S] [--siphon PATH]\n", argv[0]);
@@ -368,7 +369,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
 		}
-		i++;
 	}
 	if (b.n <= 0 || b.nsock <= 0 || b.nsock > MAX_SOCKS || b.window <= 0) {
 		fprintf(stderr, "bad arguments\n");
