@@ -5,7 +5,9 @@
  * transaction layer (stateful). With authentication on, they need the digest
  * credentials of a user of the domain (svc_auth.c, the registrar's code); the
  * authenticated user is the watcher, and a PUBLISH must be for the user's own AOR
- * (403). A watcher on the resource's block list (`siphon user block`) gets 603.
+ * (403). A watcher on the resource's block list (`siphon user block`) gets 603;
+ * when the users generation moves (polled every second) the block lists are
+ * re-read and blocked watchers' subscriptions end (terminated;reason=rejected).
  * Every subscription and publication change is written to the store and the 200
  * (or 204) is sent only when the store reports it durable; the NOTIFYs a request
  * causes follow its response. NOTIFYs are client transactions sent through the

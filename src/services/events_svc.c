@@ -42,7 +42,8 @@ struct es_nt {
 	bool answered;
 };
 
-struct mwi_seen {
+/* A list of owned strings (AORs). */
+struct strlist {
 	char **aor;
 	size_t n, cap;
 };
@@ -54,8 +55,8 @@ struct sip_events_svc {
 	struct es_op *cur;                 /* the request inside sip_events_subscribe/publish */
 	struct sip_store_batch *idle;      /* changes made outside a request (timers, feeds) */
 	struct sip_timer core_tm, flush_tm, mwi_tm;
-	uint64_t mwi_gen;
-	struct mwi_seen mwi;               /* mailboxes of the last load, sorted */
+	uint64_t mwi_gen, users_gen;
+	struct strlist mwi;               /* mailboxes of the last load, sorted */
 	struct es_nt *nts;                 /* NOTIFY transactions in flight */
 	struct sip_buf canon, watcher, contact;
 	bool stopping;
@@ -357,15 +358,15 @@ static enum sip_events_policy authorize(void *arg, struct sip_str resource, stru
 
 /* ------------------------------------------------------------------ message summary */
 
-static void mwi_seen_free(struct mwi_seen *s)
+static void strlist_free(struct strlist *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->aor[i]);
 	free(s->aor);
-	*s = (struct mwi_seen){ 0 };
+	*s = (struct strlist){ 0 };
 }
 
-static int mwi_seen_add(struct mwi_seen *s, struct sip_str aor)
+static int strlist_add(struct strlist *s, struct sip_str aor)
 {
 	char *c;
 
@@ -388,7 +389,7 @@ static int mwi_seen_add(struct mwi_seen *s, struct sip_str aor)
 
 struct mwi_load {
 	struct sip_events_svc *es;
-	struct mwi_seen now;
+	struct strlist now;
 	int err;
 };
 
@@ -399,7 +400,7 @@ static int mwi_row(const struct sip_store_mwi *m, void *arg)
 
 	/* The core gives a new tag (and NOTIFYs) only when the document changes. */
 	(void)sip_events_mwi_set(l->es->ev, m->aor, &v);
-	l->err = mwi_seen_add(&l->now, m->aor);
+	l->err = strlist_add(&l->now, m->aor);
 	return l->err;
 }
 
@@ -417,7 +418,7 @@ static int mwi_load(struct sip_events_svc *es)
 	int err = sip_store_mwi_each(es->env->store, mwi_row, &l);
 
 	if (err || l.err) {
-		mwi_seen_free(&l.now);
+		strlist_free(&l.now);
 		return err ? err : l.err;
 	}
 	if (l.now.n)
@@ -427,9 +428,41 @@ static int mwi_load(struct sip_events_svc *es)
 		if (!l.now.n || !bsearch(&key, l.now.aor, l.now.n, sizeof(char *), mwi_cmp))
 			(void)sip_events_mwi_set(es->ev, sip_str_from_cstr(key), &zero);
 	}
-	mwi_seen_free(&es->mwi);
+	strlist_free(&es->mwi);
 	es->mwi = l.now;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ block lists */
+
+static int user_aor(const struct sip_store_user *u, void *arg)
+{
+	return strlist_add(arg, u->aor);
+}
+
+static int block_entry(const struct sip_store_block *e, void *arg)
+{
+	struct sip_events_svc *es = arg;
+
+	/* RFC 6665 4.2.1.3: a watcher blocked now loses its subscriptions
+	 * (terminated;reason=rejected); the core skips pairs it has none for. */
+	(void)sip_events_policy_changed(es->ev, e->aor, e->uri, SIP_EVENTS_REJECT);
+	return 0;
+}
+
+/* The users or block lists changed (`siphon user block` on a running server):
+ * every blocked watcher's subscriptions end. */
+static void blocks_apply(struct sip_events_svc *es)
+{
+	struct strlist users = { 0 };
+
+	if (sip_events_sub_count(es->ev) == 0)
+		return;
+	if (sip_store_user_each(es->env->store, user_aor, &users) == 0)
+		for (size_t i = 0; i < users.n; i++)
+			(void)sip_store_block_each(es->env->store, sip_str_from_cstr(users.aor[i]),
+						   block_entry, es);
+	strlist_free(&users);
 }
 
 static void mwi_poll(struct sip_timer *t)
@@ -439,6 +472,10 @@ static void mwi_poll(struct sip_timer *t)
 
 	if (es->stopping)
 		return;
+	if (sip_store_users_generation(es->env->store, &gen) == 0 && gen != es->users_gen) {
+		es->users_gen = gen;
+		blocks_apply(es);
+	}
 	/* One indexed read a second (the generation moves with every committed change,
 	 * `siphon mwi set` from another process included). */
 	if (sip_store_mwi_generation(es->env->store, &gen) == 0 && gen != es->mwi_gen) {
@@ -668,6 +705,8 @@ int sip_events_svc_restore(struct sip_events_svc *es)
 	if (!err)
 		err = sip_store_mwi_generation(es->env->store, &es->mwi_gen);
 	if (!err)
+		err = sip_store_users_generation(es->env->store, &es->users_gen);
+	if (!err)
 		err = mwi_load(es);
 	if (err)
 		return err;
@@ -677,6 +716,8 @@ int sip_events_svc_restore(struct sip_events_svc *es)
 		    sip_store_submit(es->env->store, b, NULL, NULL) != 0)
 			sip_log_warn("events", "could not purge expired subscriptions");
 	}
+	/* Blocks added while the server was down end those subscriptions now. */
+	blocks_apply(es);
 	sip_log_info("events", "restored %zu subscriptions and %zu publications",
 		     sip_events_sub_count(es->ev), sip_events_pub_count(es->ev));
 	sip_timer_start(es->env->timers, &es->mwi_tm, 1000, mwi_poll);
@@ -759,7 +800,7 @@ void sip_events_svc_free(struct sip_events_svc *es)
 		es->env->events = NULL;
 	sip_events_free(es->ev);
 	sip_store_batch_free(es->idle);
-	mwi_seen_free(&es->mwi);
+	strlist_free(&es->mwi);
 	svc_auth_free(&es->auth);
 	sip_buf_free(&es->canon);
 	sip_buf_free(&es->watcher);

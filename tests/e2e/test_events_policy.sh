@@ -2,7 +2,7 @@
 # siphon serve's events service with digest authentication: SUBSCRIBE and PUBLISH
 # without credentials get 401 (SHA-256 and MD5 challenges, as the registrar's); the
 # domain's users watch each other; a watcher the user blocked (`siphon user block`)
-# gets 603 Decline; 489 with Allow-Events for an unknown package; 423 with
+# gets 603 Decline, and blocking one on the running server ends its subscription; 489 with Allow-Events for an unknown package; 423 with
 # Min-Expires; PUBLISH: 200 with SIP-ETag, refresh with SIP-If-Match and no body,
 # 412 for an unknown tag, 403 for someone else's presentity, removal with Expires: 0
 # (subscribers see 'closed'); a NOTIFY answered 481 ends the subscription (RFC 6665
@@ -120,6 +120,15 @@ bob.notify_status = 200
 time.sleep(0.3)
 x = bob.subscribe(ALICE, expires=600, dialog=r)
 assert x.status == 481, x
+
+# Bob blocks Carol on the running server: her subscription to him ends
+# (terminated;reason=rejected, RFC 6665 4.2.1.3) and a new one gets 603.
+subprocess.run([os.environ["SIPHON"], "user", "block", "bob@example.test", "sip:carol@example.test",
+                "--db", os.environ["DB"]], check=True, stdout=subprocess.DEVNULL, timeout=10)
+cn = carol.wait_notify(c.call_id, after=1, timeout=4)
+assert cn is not None, "the blocked watcher's subscription did not end"
+assert cn.get("subscription-state") == "terminated;reason=rejected", cn
+assert carol.subscribe("bob@example.test", expires=600).status == 603
 print("events policy ok")
 PY
 srv_stop
