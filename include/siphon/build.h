@@ -14,7 +14,9 @@
  * below are copied, so the caller's strings need not outlive the call. The base
  * message is borrowed: it must outlive the sip_out and is never modified (only its
  * memoizing accessors run, which is why it is not const). sip_out_free releases
- * the sip_out, never the base.
+ * the sip_out, never the base. A sip_out is one heap block holding its first 2 KB
+ * of copied text and room for 16 edits: a response built from a request, or a
+ * proxy's forwarding edits, allocate nothing more (bench/build.c measures it).
  *
  * Content-Length. The serialized message always carries exactly one correct
  * Content-Length (RFC 3261 18.3 requires it on streams; 20.14): it is written last

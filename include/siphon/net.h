@@ -129,9 +129,17 @@ typedef void (*sip_net_closed_cb)(void *arg);
  * bound to it are gone. err is 0 for an orderly end. Not called by sip_net_close. */
 typedef void (*sip_net_conn_closed_cb)(const struct sip_net_dest *conn, int err, void *arg);
 
+/* A message that sip_msg_parse refused: a datagram, or a whole frame of a stream
+ * (framing errors themselves are answered by the net layer, which then closes the
+ * connection): its bytes, the parser's verdict and its source. The server may answer
+ * it (RFC 3261 8.2: 400 with the parser's reason). */
+typedef void (*sip_net_bad_cb)(const char *buf, size_t len, const struct sip_parse_error *perr,
+			       const struct sip_net_src *src, void *arg);
+
 struct sip_net_config {
 	struct uv_loop_s *loop;
 	sip_net_recv_cb on_recv;
+	sip_net_bad_cb on_bad;         /* may be NULL: unparseable datagrams are dropped */
 	sip_net_error_cb on_error;     /* may be NULL */
 	sip_net_conn_closed_cb on_conn_closed; /* may be NULL */
 	void *arg;                     /* passed to every callback above */

@@ -19,9 +19,9 @@
  * Edits are never removed from the array (their indices stay valid); an edit that
  * is undone or covered by a later line deletion is marked dead. */
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,9 +56,9 @@ struct sip_out {
 	uint32_t sl_end;        /* end of the start line, after its line break */
 	uint32_t hdr_end;       /* end of the last header line = start of the blank line */
 	bool is_request;
-	uint8_t *gone;          /* per base header line: deleted */
-	uint16_t *vpop;         /* per base Via line: values popped off its front */
-	struct out_edit *edits; /* heap array */
+	uint8_t *gone;          /* per base header line: deleted (arena) */
+	uint16_t *vpop;         /* per base Via line: values popped off its front (arena) */
+	struct out_edit *edits; /* small[] until it grows, then a heap array */
 	uint32_t nedits;
 	uint32_t cap;
 	uint32_t seq;
@@ -68,8 +68,9 @@ struct sip_out {
 	bool body_set;
 	bool cl_auto;           /* write Content-Length ourselves */
 	struct sip_str body;    /* the new body (arena) when body_set */
+	struct out_edit small[16]; /* a response or a proxy's edits fit here: no allocation */
 	struct sip_arena arena;
-	alignas(max_align_t) char mem[OUT_ARENA];
+	alignas(max_align_t) char mem[OUT_ARENA]; /* first arena block; never needs zeroing */
 };
 
 /* ---- Small helpers ---- */
@@ -91,16 +92,17 @@ bool sip_out_is_token(struct sip_str s)
 /* No CR, LF or NUL: a value can never smuggle a header line in. */
 static bool value_ok(struct sip_str v)
 {
-	for (size_t i = 0; i < v.len; i++)
-		if (v.p[i] == '\r' || v.p[i] == '\n' || v.p[i] == '\0')
-			return false;
-	return true;
+	return !v.len || (!memchr(v.p, '\r', v.len) && !memchr(v.p, '\n', v.len) &&
+			  !memchr(v.p, '\0', v.len));
 }
 
 /* Like value_ok, but CRLF followed by SP or HTAB (folding, RFC 3261 7.3.1) is
  * allowed: values copied from a parsed message keep their folding. */
 static bool copied_value_ok(struct sip_str v)
 {
+	if (!v.len || (!memchr(v.p, '\r', v.len) && !memchr(v.p, '\n', v.len) &&
+		       !memchr(v.p, '\0', v.len)))
+		return true;
 	for (size_t i = 0; i < v.len; i++) {
 		char c = v.p[i];
 		if (c == '\0')
@@ -144,10 +146,16 @@ static int edit_reserve(struct sip_out *o, uint32_t n)
 		return 0;
 	if (n > UINT32_MAX / 4 - o->nedits)
 		return -ENOMEM;
-	cap = o->cap ? o->cap : 16;
+	cap = o->cap * 2;
 	while (cap < o->nedits + n)
 		cap *= 2;
-	e = realloc(o->edits, (size_t)cap * sizeof(*e));
+	if (o->edits == o->small) {
+		e = malloc((size_t)cap * sizeof(*e));
+		if (e)
+			memcpy(e, o->small, sizeof(o->small));
+	} else {
+		e = realloc(o->edits, (size_t)cap * sizeof(*e));
+	}
 	if (!e)
 		return -ENOMEM;
 	o->edits = e;
@@ -242,14 +250,18 @@ static void delete_line(struct sip_out *o, uint16_t i)
 
 static struct sip_out *out_new(void)
 {
-	struct sip_out *o = calloc(1, sizeof(*o));
+	/* Only the fields before the edit array and the arena need zeroing. */
+	struct sip_out *o = malloc(sizeof(*o));
 
 	if (!o)
 		return NULL;
+	memset(o, 0, offsetof(struct sip_out, small));
 	sip_arena_init(&o->arena, o->mem, sizeof(o->mem));
 	o->bbuf = "";
 	o->start_edit = -1;
 	o->mf_edit = -1;
+	o->edits = o->small;
+	o->cap = sizeof(o->small) / sizeof(o->small[0]);
 	return o;
 }
 
@@ -257,20 +269,40 @@ void sip_out_free(struct sip_out *o)
 {
 	if (!o)
 		return;
-	free(o->edits);
-	free(o->gone);
-	free(o->vpop);
+	if (o->edits != o->small)
+		free(o->edits);
 	sip_arena_free(&o->arena);
 	free(o);
 }
 
-static int set_start_line(struct sip_out *o, const char *text, size_t len)
+/* The concatenation of n slices, in the arena. */
+static char *concat(struct sip_out *o, const struct sip_str *parts, size_t n, size_t *lenp)
 {
+	size_t len = 0, at = 0;
 	char *t;
 
-	if (len > UINT32_MAX)
-		return -EINVAL;
-	t = sip_arena_memdup(&o->arena, text, len);
+	for (size_t i = 0; i < n; i++)
+		len += parts[i].len;
+	if (len > UINT32_MAX / 2)
+		return NULL;
+	t = sip_arena_alloc(&o->arena, len ? len : 1);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].len)
+			memcpy(t + at, parts[i].p, parts[i].len);
+		at += parts[i].len;
+	}
+	*lenp = len;
+	return t;
+}
+
+/* "METHOD Request-URI SIP/2.0\r\n" or "SIP/2.0 code reason\r\n" from its parts. */
+static int set_start_line(struct sip_out *o, const struct sip_str *parts, size_t n)
+{
+	size_t len;
+	char *t = concat(o, parts, n, &len);
+
 	if (!t)
 		return -ENOMEM;
 	if (o->start_edit < 0) {
@@ -287,7 +319,6 @@ static int set_start_line(struct sip_out *o, const char *text, size_t len)
 int sip_out_request(struct sip_out **op, struct sip_str method, struct sip_str ruri)
 {
 	struct sip_out *o;
-	struct sip_buf line = SIP_BUF_INIT;
 	int err;
 
 	if (!sip_out_is_token(method) || ruri.len == 0 || !value_ok(ruri) ||
@@ -301,12 +332,10 @@ int sip_out_request(struct sip_out **op, struct sip_str method, struct sip_str r
 	o->method.p = sip_arena_memdup(&o->arena, method.p, method.len);
 	o->method.len = method.len;
 	err = o->method.p ? 0 : -ENOMEM;
-	if (!err)
-		err = sip_buf_printf(&line, "%.*s %.*s SIP/2.0\r\n", SIP_STR_ARG(method),
-				     SIP_STR_ARG(ruri));
-	if (!err)
-		err = set_start_line(o, line.p, line.len);
-	sip_buf_free(&line);
+	if (!err) {
+		const struct sip_str parts[] = { method, SIP_STR(" "), ruri, SIP_STR(" SIP/2.0\r\n") };
+		err = set_start_line(o, parts, 4);
+	}
 	if (err) {
 		sip_out_free(o);
 		return err;
@@ -318,7 +347,7 @@ int sip_out_request(struct sip_out **op, struct sip_str method, struct sip_str r
 int sip_out_response(struct sip_out **op, int code, const char *reason)
 {
 	struct sip_out *o;
-	struct sip_buf line = SIP_BUF_INIT;
+	char digits[4];
 	int err;
 
 	if (code < 100 || code > 699)
@@ -331,10 +360,15 @@ int sip_out_response(struct sip_out **op, int code, const char *reason)
 	if (!o)
 		return -ENOMEM;
 	o->cl_auto = true;
-	err = sip_buf_printf(&line, "SIP/2.0 %d %s\r\n", code, reason);
-	if (!err)
-		err = set_start_line(o, line.p, line.len);
-	sip_buf_free(&line);
+	digits[0] = (char)('0' + code / 100);
+	digits[1] = (char)('0' + code / 10 % 10);
+	digits[2] = (char)('0' + code % 10);
+	digits[3] = ' ';
+	{
+		const struct sip_str parts[] = { SIP_STR("SIP/2.0 "), { digits, 4 },
+						 sip_str_from_cstr(reason), SIP_STR("\r\n") };
+		err = set_start_line(o, parts, 4);
+	}
 	if (err) {
 		sip_out_free(o);
 		return err;
@@ -376,9 +410,9 @@ int sip_out_from_msg(struct sip_out **op, struct sip_msg *m)
 	} else {
 		o->hdr_end = o->sl_end;
 	}
-	o->gone = calloc(m->nhdrs ? m->nhdrs : 1, 1);
-	o->vpop = calloc(m->nhdrs ? m->nhdrs : 1, sizeof(*o->vpop));
-	if (!o->gone || !o->vpop || edit_reserve(o, 4)) {
+	o->gone = sip_arena_zalloc(&o->arena, m->nhdrs ? m->nhdrs : 1u);
+	o->vpop = sip_arena_zalloc(&o->arena, (m->nhdrs ? m->nhdrs : 1u) * sizeof(*o->vpop));
+	if (!o->gone || !o->vpop) {
 		sip_out_free(o);
 		return -ENOMEM;
 	}
@@ -400,23 +434,38 @@ int sip_out_from_msg(struct sip_out **op, struct sip_msg *m)
 
 /* ---- Header lines ---- */
 
-static int add_line(struct sip_out *o, enum sip_hdr_id id, struct sip_str name,
-		    struct sip_str value, uint32_t off, enum edit_group group)
+/* Insert the header line name ": " vparts... CRLF. */
+static int add_line_parts(struct sip_out *o, enum sip_hdr_id id, struct sip_str name,
+			  const struct sip_str *vparts, size_t nv, uint32_t off, enum edit_group group)
 {
-	uint32_t len;
+	struct sip_str parts[6];
+	size_t len;
 	char *t;
 	int k;
 
+	if (name.len > UINT16_MAX || nv > 3)
+		return -EINVAL;
 	if (edit_reserve(o, 1))
 		return -ENOMEM;
-	t = make_line(o, name, value, &len);
+	parts[0] = name;
+	parts[1] = SIP_STR(": ");
+	for (size_t i = 0; i < nv; i++)
+		parts[2 + i] = vparts[i];
+	parts[2 + nv] = SIP_STR("\r\n");
+	t = concat(o, parts, 3 + nv, &len);
 	if (!t)
 		return -ENOMEM;
-	k = edit_push(o, off, 0, t, len, group);
+	k = edit_push(o, off, 0, t, (uint32_t)len, group);
 	o->edits[k].hdr = true;
 	o->edits[k].id = (uint8_t)id;
 	o->edits[k].name_len = (uint32_t)name.len;
 	return 0;
+}
+
+static int add_line(struct sip_out *o, enum sip_hdr_id id, struct sip_str name,
+		    struct sip_str value, uint32_t off, enum edit_group group)
+{
+	return add_line_parts(o, id, name, &value, 1, off, group);
 }
 
 static struct sip_str canonical(enum sip_hdr_id id)
@@ -430,6 +479,17 @@ int sip_out_add_copy(struct sip_out *o, enum sip_hdr_id id, struct sip_str value
 	    !copied_value_ok(value))
 		return -EINVAL;
 	return add_line(o, id, canonical(id), value, o->hdr_end, GROUP_MAIN);
+}
+
+int sip_out_add_copy_tagged(struct sip_out *o, enum sip_hdr_id id, struct sip_str value,
+			    struct sip_str tag)
+{
+	const struct sip_str parts[] = { value, SIP_STR(";tag="), tag };
+
+	if (id == SIP_HDR_OTHER || id >= SIP_HDR__COUNT || id == SIP_HDR_CONTENT_LENGTH ||
+	    !copied_value_ok(value) || !sip_out_is_token(tag))
+		return -EINVAL;
+	return add_line_parts(o, id, canonical(id), parts, 3, o->hdr_end, GROUP_MAIN);
 }
 
 int sip_out_add(struct sip_out *o, enum sip_hdr_id id, struct sip_str value)
@@ -494,6 +554,8 @@ static int remove_lines(struct sip_out *o, enum sip_hdr_id id, struct sip_str na
 		}
 	if (id == SIP_HDR_MAX_FORWARDS)
 		o->mf_edit = -1;
+	if (id == SIP_HDR_CONTENT_LENGTH)
+		o->cl_auto = true; /* one correct Content-Length, always */
 	if (nremoved)
 		*nremoved = n;
 	return 0;
@@ -659,8 +721,15 @@ int sip_out_via_pop(struct sip_out *o)
 static int rewrite_number(struct sip_out *o, int k, uint32_t v, bool whole_line)
 {
 	char num[16];
-	int n = snprintf(num, sizeof(num), "%u", (unsigned)v);
+	int n = 0;
 	struct out_edit *e = &o->edits[k];
+
+	/* Digits by hand: printf costs more than the rest of a proxy's edits. */
+	do {
+		num[sizeof(num) - 1 - (size_t)n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memmove(num, num + sizeof(num) - (size_t)n, (size_t)n);
 	uint32_t len;
 	char *t;
 
@@ -730,13 +799,8 @@ int sip_out_set_ruri(struct sip_out *o, struct sip_str ruri)
 	if (!o->is_request || ruri.len == 0 || !value_ok(ruri) || memchr(ruri.p, ' ', ruri.len))
 		return -EINVAL;
 	if (!o->base) {
-		struct sip_buf line = SIP_BUF_INIT;
-		int err = sip_buf_printf(&line, "%.*s %.*s SIP/2.0\r\n", SIP_STR_ARG(o->method),
-					 SIP_STR_ARG(ruri));
-		if (!err)
-			err = set_start_line(o, line.p, line.len);
-		sip_buf_free(&line);
-		return err;
+		const struct sip_str parts[] = { o->method, SIP_STR(" "), ruri, SIP_STR(" SIP/2.0\r\n") };
+		return set_start_line(o, parts, 4);
 	}
 	t = sip_arena_memdup(&o->arena, ruri.p, ruri.len);
 	if (!t)
@@ -816,15 +880,17 @@ static void sort_edits(const struct sip_out *o, uint32_t *idx, uint32_t n)
 
 int sip_out_serialize(const struct sip_out *o, struct sip_buf *b)
 {
-	uint32_t *idx, n = 0, cursor = 0;
+	uint32_t stack_idx[64], *idx = stack_idx, n = 0, cursor = 0;
 	size_t body_len = o->body_set ? o->body.len : (o->base ? o->base->body.len : 0);
 	const char *body = o->body_set ? o->body.p : (o->base ? o->base->body.p : NULL);
 	size_t start = b->len;
 	int err = 0;
 
-	idx = malloc((o->nedits ? o->nedits : 1) * sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
+	if (o->nedits > sizeof(stack_idx) / sizeof(stack_idx[0])) {
+		idx = malloc(o->nedits * sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+	}
 	for (uint32_t k = 0; k < o->nedits; k++)
 		if (!o->edits[k].dead)
 			idx[n++] = k;
@@ -842,13 +908,19 @@ int sip_out_serialize(const struct sip_out *o, struct sip_buf *b)
 	}
 	if (!err && cursor < o->hdr_end)
 		err = sip_buf_append(b, o->bbuf + cursor, o->hdr_end - cursor);
-	if (!err && o->cl_auto)
-		err = sip_buf_printf(b, "Content-Length: %zu\r\n", body_len);
+	if (!err && o->cl_auto) {
+		err = sip_buf_append(b, "Content-Length: ", 16);
+		if (!err)
+			err = sip_buf_append_u64(b, body_len);
+		if (!err)
+			err = sip_buf_append(b, "\r\n", 2);
+	}
 	if (!err)
 		err = sip_buf_append(b, "\r\n", 2);
 	if (!err && body_len)
 		err = sip_buf_append(b, body, body_len);
-	free(idx);
+	if (idx != stack_idx)
+		free(idx);
 	if (err) {
 		/* Leave b as it was. */
 		b->len = start;

@@ -11,6 +11,10 @@
  * or a NUL, is -EINVAL. */
 int sip_out_add_copy(struct sip_out *o, enum sip_hdr_id id, struct sip_str value);
 
+/* The same with ";tag=" and tag appended to the value (RFC 3261 8.2.6.2). */
+int sip_out_add_copy_tagged(struct sip_out *o, enum sip_hdr_id id, struct sip_str value,
+			    struct sip_str tag);
+
 /* Is s a non-empty token (RFC 3261 25.1)? */
 bool sip_out_is_token(struct sip_str s);
 

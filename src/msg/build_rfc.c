@@ -63,13 +63,9 @@ static int build_response(struct sip_out *o, struct sip_msg *req, int code, stru
 	if ((err = sip_msg_to(req, &to)))
 		return err;
 	if (to->tag.len == 0 && code > 100) {
-		struct sip_buf v = SIP_BUF_INIT;
 		if (!sip_out_is_token(to_tag))
 			return -EINVAL;
-		err = sip_buf_printf(&v, "%.*s;tag=%.*s", SIP_STR_ARG(h->value), SIP_STR_ARG(to_tag));
-		if (!err)
-			err = sip_out_add_copy(o, SIP_HDR_TO, sip_buf_str(&v));
-		sip_buf_free(&v);
+		err = sip_out_add_copy_tagged(o, SIP_HDR_TO, h->value, to_tag);
 	} else {
 		err = sip_out_add_copy(o, SIP_HDR_TO, h->value);
 	}

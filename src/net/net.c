@@ -291,6 +291,8 @@ void sip_net_deliver(struct sip_net *net, const char *buf, size_t len,
 				      sip_tp_name(src->tp), where, sip_strerror(err),
 				      perr.reason ? perr.reason : "-", perr.offset);
 		}
+		if (net->cfg.on_bad && err != -ENOMEM)
+			net->cfg.on_bad(buf, len, &perr, src, net->cfg.arg);
 		return;
 	}
 	if (msg->is_request && src->conn_id)

@@ -682,10 +682,16 @@ static void test_add_remove_replace(void **state)
 	assert_int_equal(sip_out_add(o, SIP_HDR_CONTENT_LENGTH, SIP_STR("5")), -EINVAL);
 	assert_int_equal(sip_out_add(o, SIP_HDR_OTHER, SIP_STR("5")), -EINVAL);
 	assert_int_equal(sip_out_set_ruri(o, SIP_STR("sip:a b")), -EINVAL);
+	assert_int_equal(sip_out_replace_name(o, SIP_STR("l"), SIP_STR("1")), -EINVAL);
+	/* Removing Content-Length by hand still leaves one correct line. */
+	assert_int_equal(sip_out_remove_name(o, SIP_STR("l"), &n), 0);
+	assert_int_equal(n, 1);
 	s = ser(o);
 	assert_null(strstr(s, "evil"));
 	r = parse(s);
 	assert_str(r->ruri_str, "sip:bob@192.0.2.4:5062;transport=tcp");
+	assert_int_equal(count_lines(r, SIP_HDR_CONTENT_LENGTH), 1);
+	assert_int_equal(r->body.len, 14);
 	sip_msg_free(r);
 	free(s);
 	sip_out_free(o);

@@ -1,0 +1,71 @@
+/* siphon server: `siphon serve` (shared/DESIGN.md, layer 9).
+ *
+ * One process, one libuv loop on one thread: the transports (net), the transaction
+ * layer (txn), the services (registrar today; proxy and events plug into the same
+ * table, include/siphon/service.h), the nonce state (auth) and the store, whose
+ * writer thread delivers completions into the loop through an eventfd. The loop never
+ * waits on disk.
+ *
+ * Configuration: the embedded defaults, then an INI file (--config FILE, read with
+ * inih), then the command line, each overriding the one before. Keys (the command
+ * line option is the key with --, e.g. --log-level; listen may repeat):
+ *
+ *   [server]    listen = udp:127.0.0.1:5060   (repeat for more; the first listen on
+ *                                              the command line replaces the file's)
+ *               domain = localhost
+ *               db = siphon.db
+ *               auth = on | off               (--no-auth is auth = off)
+ *               log_level = error | warn | info | debug
+ *               tls_cert = FILE, tls_key = FILE
+ *               sync_full = on | off          (fsync every store commit)
+ *   [registrar] min_expires = 60, max_expires = 7200, default_expires = 3600,
+ *               max_bindings = 16
+ *   [auth]      nonce_lifetime = 300
+ *               algorithms = sha-256, md5     (the challenges offered, SHA-256 first
+ *                                              (RFC 8760); md5 alone for clients that
+ *                                              read only the first one, e.g. SIPp) */
+#ifndef SIPHON_SERVER_H
+#define SIPHON_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siphon/log.h"
+
+#define SIP_SERVER_MAX_LISTEN 16
+
+struct sip_server_config {
+	char *listen[SIP_SERVER_MAX_LISTEN]; /* owned strings */
+	size_t nlisten;
+	bool listen_from_cli;       /* the command line's listens replace the file's */
+	char *domain;
+	char *db;
+	bool auth;
+	enum sip_log_level log_level;
+	char *tls_cert, *tls_key;
+	bool sync_full;
+	uint32_t min_expires, max_expires, default_expires, max_bindings;
+	uint32_t nonce_lifetime;
+	unsigned auth_algs;         /* SIP_DIGEST_BIT mask offered in challenges; 0: both */
+};
+
+/* The embedded defaults: UDP and TCP on 127.0.0.1:5060, domain localhost,
+ * siphon.db in the working directory, authentication on, log level info.
+ * 0 or -ENOMEM. */
+int sip_server_config_init(struct sip_server_config *c);
+void sip_server_config_free(struct sip_server_config *c);
+/* Set one key (see above; '-' and '_' are the same). 0, -EINVAL (unknown key or
+ * bad value, msg says which), -ENOMEM. */
+int sip_server_config_set(struct sip_server_config *c, const char *section, const char *key,
+			  const char *value, char *msg, size_t msgsz);
+/* Read an INI file. 0, or -ENOENT / -EINVAL with msg naming the file, line and
+ * fault. */
+int sip_server_config_load(struct sip_server_config *c, const char *path, char *msg, size_t msgsz);
+
+/* Run the server until SIGTERM or SIGINT, then stop gracefully (the store's pending
+ * writes are committed and answered). 0, or a negative error when it cannot start
+ * (logged). */
+int sip_server_run(const struct sip_server_config *c);
+
+#endif

@@ -1,0 +1,206 @@
+/* siphon server: configuration (include/siphon/server.h). The file format is INI,
+ * read by inih (Debian libinih-dev): a tiny, well-kept parser with no dependencies
+ * that hands each key to a callback, so the file and the command line share one
+ * setter. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "siphon/auth.h"
+#include "siphon/server.h"
+
+static int set_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+int sip_server_config_init(struct sip_server_config *c)
+{
+	*c = (struct sip_server_config){
+		.auth = true,
+		.log_level = SIP_LOG_INFO,
+	};
+	if (set_str(&c->domain, "localhost") || set_str(&c->db, "siphon.db") ||
+	    set_str(&c->listen[0], "udp:127.0.0.1:5060") || set_str(&c->listen[1], "tcp:127.0.0.1:5060")) {
+		sip_server_config_free(c);
+		return -ENOMEM;
+	}
+	c->nlisten = 2;
+	return 0;
+}
+
+void sip_server_config_free(struct sip_server_config *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	free(c->domain);
+	free(c->db);
+	free(c->tls_cert);
+	free(c->tls_key);
+	*c = (struct sip_server_config){ 0 };
+}
+
+static bool key_is(const char *key, const char *name)
+{
+	for (; *key && *name; key++, name++) {
+		char a = *key == '-' ? '_' : *key, b = *name;
+		if (a != b)
+			return false;
+	}
+	return !*key && !*name;
+}
+
+static int parse_bool(bool *out, const char *v)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_u32(uint32_t *out, const char *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (!*v || *end || errno || x > UINT32_MAX || *v == '-')
+		return -EINVAL;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+int sip_server_config_set(struct sip_server_config *c, const char *section, const char *key,
+			  const char *value, char *msg, size_t msgsz)
+{
+	bool any = !section || !*section;
+	bool srv = any || !strcmp(section, "server");
+	bool reg = any || !strcmp(section, "registrar");
+	bool au = any || !strcmp(section, "auth");
+	int err = -EINVAL;
+
+	if (srv && key_is(key, "listen")) {
+		if (c->nlisten >= SIP_SERVER_MAX_LISTEN) {
+			snprintf(msg, msgsz, "at most %d listen addresses", SIP_SERVER_MAX_LISTEN);
+			return -EINVAL;
+		}
+		c->listen[c->nlisten] = strdup(value);
+		if (!c->listen[c->nlisten])
+			return -ENOMEM;
+		c->nlisten++;
+		return 0;
+	}
+	if (srv && key_is(key, "domain") && *value)
+		return set_str(&c->domain, value);
+	if (srv && key_is(key, "db") && *value)
+		return set_str(&c->db, value);
+	if (srv && key_is(key, "tls_cert"))
+		return set_str(&c->tls_cert, value);
+	if (srv && key_is(key, "tls_key"))
+		return set_str(&c->tls_key, value);
+	if (srv && key_is(key, "auth"))
+		err = parse_bool(&c->auth, value);
+	else if (srv && key_is(key, "sync_full"))
+		err = parse_bool(&c->sync_full, value);
+	else if (srv && key_is(key, "log_level"))
+		err = sip_log_level_parse(value, &c->log_level);
+	else if (reg && key_is(key, "min_expires"))
+		err = parse_u32(&c->min_expires, value);
+	else if (reg && key_is(key, "max_expires"))
+		err = parse_u32(&c->max_expires, value);
+	else if (reg && key_is(key, "default_expires"))
+		err = parse_u32(&c->default_expires, value);
+	else if (reg && key_is(key, "max_bindings"))
+		err = parse_u32(&c->max_bindings, value);
+	else if (au && key_is(key, "algorithms")) {
+		char buf[64];
+		struct sip_str rest, item;
+		unsigned mask = 0;
+		enum sip_digest_alg alg;
+		snprintf(buf, sizeof(buf), "%s", value);
+		rest = sip_str_from_cstr(buf);
+		err = 0;
+		while (!err && sip_list_next(&rest, &item)) {
+			if (sip_digest_alg_parse(&alg, item) != 0 || !item.len)
+				err = -EINVAL;
+			else
+				mask |= SIP_DIGEST_BIT(alg);
+		}
+		if (!err && !mask)
+			err = -EINVAL;
+		if (!err)
+			c->auth_algs = mask;
+	} else if (au && key_is(key, "nonce_lifetime"))
+		err = parse_u32(&c->nonce_lifetime, value);
+	else {
+		snprintf(msg, msgsz, "unknown setting '%s%s%s'", section && *section ? section : "",
+			 section && *section ? "." : "", key);
+		return -EINVAL;
+	}
+	if (err)
+		snprintf(msg, msgsz, "bad value '%s' for %s", value, key);
+	return err;
+}
+
+struct load_ctx {
+	struct sip_server_config *c;
+	char *msg;
+	size_t msgsz;
+	bool listen_reset;
+	int err;
+};
+
+static int ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *lc = user;
+	int err;
+
+	/* The file's first listen replaces the embedded defaults. */
+	if (key_is(name, "listen") && !lc->listen_reset) {
+		for (size_t i = 0; i < lc->c->nlisten; i++)
+			free(lc->c->listen[i]);
+		lc->c->nlisten = 0;
+		lc->listen_reset = true;
+	}
+	err = sip_server_config_set(lc->c, section, name, value, lc->msg, lc->msgsz);
+	if (err) {
+		lc->err = err;
+		return 0; /* inih reports the line */
+	}
+	return 1;
+}
+
+int sip_server_config_load(struct sip_server_config *c, const char *path, char *msg, size_t msgsz)
+{
+	struct load_ctx lc = { .c = c, .msg = msg, .msgsz = msgsz };
+	char why[160] = "";
+	FILE *f = fopen(path, "r");
+	int line;
+
+	if (!f) {
+		snprintf(msg, msgsz, "%s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	lc.msg = why;
+	lc.msgsz = sizeof(why);
+	line = ini_parse_file(f, ini_cb, &lc);
+	fclose(f);
+	if (line != 0) {
+		snprintf(msg, msgsz, "%s:%d: %s", path, line, why[0] ? why : "syntax error");
+		return lc.err ? lc.err : -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,522 @@
+/* siphon server: the loop, the wiring of the layers, request routing and the core's
+ * own answers (RFC 3261 8.2 UAS checks, 11.2 OPTIONS). See include/siphon/server.h
+ * and include/siphon/service.h for how requests reach services. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <uv.h>
+
+#include "siphon/auth.h"
+#include "siphon/err.h"
+#include "siphon/log.h"
+#include "siphon/net.h"
+#include "siphon/registrar.h"
+#include "siphon/server.h"
+#include "siphon/service.h"
+#include "siphon/store.h"
+#include "siphon/timer.h"
+#include "siphon/txn.h"
+
+#include "server_int.h"
+
+#define MAX_SERVICES 8
+
+struct server {
+	uv_loop_t loop;
+	uv_signal_t sig_term, sig_int;
+	uv_poll_t store_poll;
+	bool store_polling;
+	struct sip_timers timers;
+	bool timers_up;
+	struct sip_svc_env env;
+	struct sip_service svc[MAX_SERVICES];
+	size_t nsvc;
+	uint32_t methods;              /* union of the services' methods, plus OPTIONS */
+	struct sip_registrar *registrar;
+	const struct sip_net_src *cur_src; /* the source of the message being received */
+	char allow[160];
+	char supported[96];
+	bool signals_up;
+	bool stopping;
+};
+
+/* ------------------------------------------------------------------ core answers */
+
+/* RFC 3261 11.2: OPTIONS to the server itself: 200 with what it can do. */
+static void core_options(struct server *s, struct sip_req *r)
+{
+	struct sip_out *o;
+
+	if (sip_req_response(&o, r, 200, NULL) != 0)
+		return;
+	if (sip_out_add(o, SIP_HDR_ALLOW, s->env.allow) != 0 ||
+	    (s->env.supported.len && sip_out_add(o, SIP_HDR_SUPPORTED, s->env.supported) != 0) ||
+	    sip_out_add(o, SIP_HDR_ACCEPT, SIP_STR("application/sdp")) != 0) {
+		sip_out_free(o);
+		return;
+	}
+	(void)sip_req_send(r, o);
+}
+
+/* RFC 3261 8.2.2.3: the option tags of Require we do not support, comma-joined into
+ * out. Returns how many. */
+static int unsupported_tags(struct server *s, struct sip_msg *m, struct sip_buf *out)
+{
+	int n = 0;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_REQUIRE); h; h = sip_msg_hdr_next(m, h)) {
+		struct sip_str rest = h->value, tag;
+		while (sip_list_next(&rest, &tag)) {
+			bool ok = false;
+			struct sip_str srest = s->env.supported, st;
+			while (!ok && sip_list_next(&srest, &st))
+				ok = sip_str_caseeq(st, tag);
+			if (ok)
+				continue;
+			if ((out->len && sip_buf_append(out, ", ", 2)) || sip_buf_append_str(out, tag))
+				return -ENOMEM;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void log_answer(struct sip_req *r, int code, const char *why)
+{
+	char peer[SIP_REQ_PEERSTR];
+
+	if (sip_log_enabled(SIP_LOG_DEBUG))
+		sip_log_debug("server", "%.*s from %s call-id %.*s: %d %s", SIP_STR_ARG(r->msg->method_str),
+			      sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)), code, why);
+}
+
+/* A request: the RFC 3261 8.2 checks, then the first service that takes it, else the
+ * core's answer. r->msg is released by the caller afterwards (sip_req_done). */
+static void route(struct server *s, struct sip_req *r)
+{
+	struct sip_msg *m = r->msg;
+	const struct sip_uri *ruri;
+	const struct sip_cseq *cseq;
+	uint32_t mf;
+	int rc;
+
+	if (m->method == SIP_METHOD_ACK)
+		return; /* never answered (17.2.1); an ACK of ours matched no transaction */
+	/* 8.2.1: a method nobody here handles. */
+	if (m->method == SIP_METHOD_OTHER || !(s->methods & SIP_METHOD_BIT(m->method))) {
+		struct sip_out *o;
+		log_answer(r, 405, "method not handled");
+		if (sip_req_response(&o, r, 405, NULL) == 0) {
+			if (sip_out_add(o, SIP_HDR_ALLOW, s->env.allow) == 0)
+				(void)sip_req_send(r, o);
+			else
+				sip_out_free(o);
+		}
+		return;
+	}
+	/* 8.2.2.1: a Request-URI scheme we cannot handle. */
+	rc = sip_msg_ruri(m, &ruri);
+	if (rc != 0 || ruri->scheme == SIP_URI_OTHER) {
+		log_answer(r, 416, "bad Request-URI");
+		(void)sip_req_reply(r, rc ? 400 : 416, rc ? "Bad Request (malformed Request-URI)" : NULL);
+		return;
+	}
+	if (sip_msg_cseq(m, &cseq) != 0 || cseq->method != m->method ||
+	    (m->method == SIP_METHOD_OTHER && !sip_str_eq(cseq->method_str, m->method_str))) {
+		log_answer(r, 400, "CSeq");
+		(void)sip_req_reply(r, 400, "Bad Request (CSeq method does not match the request)");
+		return;
+	}
+	rc = sip_msg_max_forwards(m, &mf);
+	if (rc != 0 && rc != SIP_ENOTFOUND) {
+		(void)sip_req_reply(r, 400, "Bad Request (malformed Max-Forwards)");
+		return;
+	}
+	/* 8.2.2.3: Require with an extension we do not support (not for CANCEL). */
+	if (m->method != SIP_METHOD_CANCEL && sip_msg_has(m, SIP_HDR_REQUIRE)) {
+		struct sip_buf tags = SIP_BUF_INIT;
+		int n = unsupported_tags(s, m, &tags);
+		if (n != 0) {
+			struct sip_out *o;
+			log_answer(r, 420, "unsupported Require");
+			if (n > 0 && sip_req_response(&o, r, 420, NULL) == 0) {
+				if (sip_out_add(o, SIP_HDR_UNSUPPORTED, sip_buf_str(&tags)) == 0)
+					(void)sip_req_send(r, o);
+				else
+					sip_out_free(o);
+			}
+			sip_buf_free(&tags);
+			return;
+		}
+		sip_buf_free(&tags);
+	}
+	for (size_t i = 0; i < s->nsvc; i++) {
+		struct sip_service *sv = &s->svc[i];
+		if (!(sv->methods & SIP_METHOD_BIT(m->method)))
+			continue;
+		if (sv->accepts && !sv->accepts(sv->ctx, r))
+			continue;
+		sv->handle(sv->ctx, r);
+		return;
+	}
+	if (m->method == SIP_METHOD_OPTIONS) {
+		core_options(s, r);
+		return;
+	}
+	if (m->method == SIP_METHOD_CANCEL) {
+		/* 9.2: no transaction to cancel. */
+		(void)sip_req_reply(r, 481, NULL);
+		return;
+	}
+	/* A request no service takes: not for our domain, and no proxy to forward it
+	 * (10.3 step 1 for REGISTER). */
+	log_answer(r, 404, "no service for this target");
+	(void)sip_req_reply(r, 404, "Not Found (domain not served here)");
+}
+
+/* ------------------------------------------------------------------ transports */
+
+static enum sip_tp net_tp(enum sip_txn_proto p)
+{
+	switch (p) {
+	case SIP_TXN_UDP: return SIP_TP_UDP;
+	case SIP_TXN_TCP: return SIP_TP_TCP;
+	case SIP_TXN_TLS: return SIP_TP_TLS;
+	case SIP_TXN_WS: return SIP_TP_WS;
+	case SIP_TXN_WSS: return SIP_TP_WSS;
+	}
+	return SIP_TP_NONE;
+}
+
+static enum sip_txn_proto txn_proto(enum sip_tp tp)
+{
+	switch (tp) {
+	case SIP_TP_TCP: return SIP_TXN_TCP;
+	case SIP_TP_TLS: return SIP_TXN_TLS;
+	case SIP_TP_WS: return SIP_TXN_WS;
+	case SIP_TP_WSS: return SIP_TXN_WSS;
+	default: return SIP_TXN_UDP;
+	}
+}
+
+static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len)
+{
+	struct server *s = arg;
+	struct sip_net_dest nd = { .tp = net_tp(d->proto), .conn_id = d->conn_id };
+
+	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
+	return sip_net_send(s->env.net, &nd, buf, len, NULL);
+}
+
+static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
+{
+	(void)arg;
+	return sip_tp_reliable(net_tp(d->proto));
+}
+
+static void net_error(const struct sip_net_dest *dst, int err, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->env.txn)
+		sip_txn_layer_transport_error(s->env.txn, dst->conn_id, err);
+}
+
+static bool stateful(struct server *s, struct sip_msg *m)
+{
+	for (size_t i = 0; i < s->nsvc; i++)
+		if (s->svc[i].stateful && (s->svc[i].methods & SIP_METHOD_BIT(m->method)))
+			return true;
+	return false;
+}
+
+static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->stopping) {
+		sip_msg_free(m);
+		return;
+	}
+	/* Responses, ACKs and CANCELs, and requests of stateful services, go through the
+	 * transaction layer; the rest is answered statelessly (8.2.7). */
+	if (!m->is_request || m->method == SIP_METHOD_ACK || m->method == SIP_METHOD_CANCEL ||
+	    stateful(s, m)) {
+		struct sip_txn_dest d = { .proto = txn_proto(src->tp), .conn_id = src->conn_id };
+		memcpy(&d.addr, &src->remote.u, sizeof(d.addr));
+		s->cur_src = src;
+		(void)sip_txn_layer_recv(s->env.txn, m, &d);
+		s->cur_src = NULL;
+		return;
+	}
+	struct sip_req r = { .env = &s->env, .msg = m, .src = *src };
+	route(s, &r);
+	sip_req_done(&r);
+}
+
+static void net_bad(const char *buf, size_t len, const struct sip_parse_error *perr,
+		    const struct sip_net_src *src, void *arg)
+{
+	struct server *s = arg;
+	struct sip_net_dest d = { .tp = src->tp, .remote = src->remote, .lis = src->lis,
+				   .conn_id = src->conn_id };
+	char tag[SIP_TAG_SIZE];
+
+	if (s->stopping || sip_tag_new(tag, sizeof(tag)) != 0)
+		return;
+	if (server_bad_answer(&s->env.out, buf, len, perr->status, perr->reason,
+			      sip_str_from_cstr(tag)) != 0)
+		return;
+	(void)sip_net_send(s->env.net, &d, s->env.out.p, s->env.out.len, NULL);
+}
+
+/* The transaction layer's TU. */
+static void txn_event(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
+{
+	(void)t;
+	(void)ev;
+	(void)arg;
+}
+
+static void txn_request(struct sip_txn *st, struct sip_msg *req, struct sip_txn *cancelled, void *arg)
+{
+	struct server *s = arg;
+	struct sip_req r = { .env = &s->env, .msg = req, .st = st };
+
+	(void)cancelled; /* no stateful service yet takes INVITE; the core answers CANCEL */
+	if (s->cur_src)
+		r.src = *s->cur_src;
+	sip_txn_set_cb(st, txn_event, s);
+	route(s, &r);
+	sip_req_done(&r);
+}
+
+static void txn_stray(struct sip_msg *m, const struct sip_txn_dest *src, void *arg)
+{
+	(void)m;
+	(void)src;
+	(void)arg; /* an ACK for a 2xx or a stray response: nothing of ours */
+}
+
+/* ------------------------------------------------------------------ life */
+
+static void store_ready(uv_poll_t *h, int status, int events)
+{
+	struct server *s = h->data;
+
+	(void)status;
+	(void)events;
+	sip_store_process(s->env.store);
+}
+
+static void net_closed(void *arg)
+{
+	(void)arg;
+}
+
+static void stop(struct server *s, const char *why)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	sip_log_info("server", "stopping (%s)", why);
+	for (size_t i = 0; i < s->nsvc; i++)
+		if (s->svc[i].stop)
+			s->svc[i].stop(s->svc[i].ctx);
+	if (s->store_polling) {
+		uv_poll_stop(&s->store_poll);
+		uv_close((uv_handle_t *)&s->store_poll, NULL);
+		s->store_polling = false;
+	}
+	/* Pending writes commit and are answered while the transports are still up. */
+	sip_store_close(s->env.store);
+	s->env.store = NULL;
+	if (s->signals_up) {
+		uv_signal_stop(&s->sig_term);
+		uv_signal_stop(&s->sig_int);
+		uv_close((uv_handle_t *)&s->sig_term, NULL);
+		uv_close((uv_handle_t *)&s->sig_int, NULL);
+		s->signals_up = false;
+	}
+	/* Transactions and their timers go before the clock does. */
+	if (s->env.txn) {
+		sip_txn_layer_free(s->env.txn);
+		s->env.txn = NULL;
+	}
+	if (s->env.net) {
+		sip_net_close(s->env.net, net_closed, s);
+		s->env.net = NULL;
+	}
+	if (s->timers_up) {
+		sip_timers_close(&s->timers);
+		s->timers_up = false;
+	}
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void add_service(struct server *s, const struct sip_service *sv)
+{
+	if (s->nsvc < MAX_SERVICES)
+		s->svc[s->nsvc++] = *sv;
+}
+
+/* Allow and Supported from the service table (RFC 3261 20.5, 20.37). */
+static void describe(struct server *s)
+{
+	size_t n = 0, k = 0;
+
+	s->methods = SIP_METHOD_BIT(SIP_METHOD_OPTIONS);
+	for (size_t i = 0; i < s->nsvc; i++)
+		s->methods |= s->svc[i].methods;
+	if (s->methods & SIP_METHOD_BIT(SIP_METHOD_INVITE))
+		s->methods |= SIP_METHOD_BIT(SIP_METHOD_ACK) | SIP_METHOD_BIT(SIP_METHOD_CANCEL);
+	for (int m = 1; m < SIP_METHOD__COUNT; m++) {
+		if (!(s->methods & SIP_METHOD_BIT(m)))
+			continue;
+		n += (size_t)snprintf(s->allow + n, sizeof(s->allow) - n, "%s%s", n ? ", " : "",
+				      sip_method_name((enum sip_method)m));
+	}
+	for (size_t i = 0; i < s->nsvc; i++) {
+		struct sip_str t = s->svc[i].option_tags;
+		if (t.len && k + t.len + 3 < sizeof(s->supported))
+			k += (size_t)snprintf(s->supported + k, sizeof(s->supported) - k, "%s%.*s",
+					      k ? ", " : "", SIP_STR_ARG(t));
+	}
+	s->env.allow = sip_str_from_cstr(s->allow);
+	s->env.supported = sip_str_from_cstr(s->supported);
+}
+
+static int start(struct server *s, const struct sip_server_config *c)
+{
+	struct sip_store_options so = { .path = c->db, .sync_full = c->sync_full };
+	struct sip_nonce_cfg nc = { .lifetime_s = c->nonce_lifetime };
+	struct sip_net_config ncfg = {
+		.loop = &s->loop, .on_recv = net_recv, .on_bad = net_bad, .on_error = net_error, .arg = s,
+		.tls_cert_file = c->tls_cert, .tls_key_file = c->tls_key,
+	};
+	struct sip_txn_transport tp = { .send = tp_send, .reliable = tp_reliable, .arg = s };
+	struct sip_txn_tu tu = { .request = txn_request, .stray = txn_stray, .arg = s };
+	struct sip_registrar_config rc = {
+		.min_expires = c->min_expires, .max_expires = c->max_expires,
+		.default_expires = c->default_expires, .max_bindings = c->max_bindings,
+	};
+	struct sip_service sv;
+	int err;
+
+	s->env.loop = &s->loop;
+	s->env.domain = sip_str_from_cstr(c->domain);
+	s->env.auth = c->auth;
+	s->env.auth_algs = c->auth_algs;
+	if (getrandom(&s->env.tag_key, sizeof(s->env.tag_key), 0) != sizeof(s->env.tag_key))
+		s->env.tag_key = (uint64_t)uv_hrtime();
+	err = sip_timers_init_uv(&s->timers, &s->loop);
+	if (err)
+		return err;
+	s->timers_up = true;
+	s->env.timers = &s->timers;
+	err = sip_store_open(&s->env.store, &so);
+	if (err) {
+		sip_log_error("server", "cannot open the store %s: %s", c->db, sip_strerror(err));
+		return err;
+	}
+	err = sip_nonce_state_alloc(&s->env.nonces, &nc);
+	if (!err)
+		err = sip_net_alloc(&s->env.net, &ncfg);
+	if (!err)
+		err = sip_txn_layer_alloc(&s->env.txn, &s->timers, &tp, &tu, NULL);
+	if (!err)
+		err = sip_registrar_alloc(&s->registrar, &s->env, &rc);
+	if (err)
+		return err;
+	sip_registrar_service(s->registrar, &sv);
+	s->registrar = NULL; /* the service table owns it now */
+	add_service(s, &sv);
+	describe(s);
+	err = sip_registrar_restore(sv.ctx);
+	if (err) {
+		sip_log_error("server", "cannot restore the bindings from %s: %s", c->db, sip_strerror(err));
+		return err;
+	}
+	err = uv_poll_init(&s->loop, &s->store_poll, sip_store_fd(s->env.store));
+	if (err)
+		return err;
+	s->store_poll.data = s;
+	s->store_polling = true;
+	uv_poll_start(&s->store_poll, UV_READABLE, store_ready);
+	for (size_t i = 0; i < c->nlisten; i++) {
+		struct sip_listen_spec spec;
+		if (sip_listen_spec_parse(&spec, c->listen[i]) != 0) {
+			sip_log_error("server", "bad listen address '%s' (want udp|tcp|tls:ADDR:PORT)", c->listen[i]);
+			return -EINVAL;
+		}
+		err = sip_net_listen(s->env.net, &spec, NULL);
+		if (err) {
+			sip_log_error("server", "cannot listen on %s: %s", c->listen[i], sip_strerror(err));
+			return err;
+		}
+	}
+	uv_signal_init(&s->loop, &s->sig_term);
+	uv_signal_init(&s->loop, &s->sig_int);
+	s->sig_term.data = s->sig_int.data = s;
+	uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&s->sig_int, on_signal, SIGINT);
+	s->signals_up = true;
+	sip_log_info("server", "serving domain %s (auth %s, store %s); Allow: %s", c->domain,
+		     c->auth ? "on" : "off", c->db, s->allow);
+	return 0;
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int sip_server_run(const struct sip_server_config *c)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	sip_log_set_level(c->log_level);
+	/* A peer closing a TCP connection mid-write must not kill the server. */
+	signal(SIGPIPE, SIG_IGN);
+	err = uv_loop_init(&s->loop);
+	if (err) {
+		free(s);
+		return err;
+	}
+	err = start(s, c);
+	if (err) {
+		sip_log_error("server", "cannot start: %s", sip_strerror(err));
+		stop(s, "start failed");
+	} else {
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+	}
+	/* Every handle is closed by now, or closed here after a failed start. */
+	uv_walk(&s->loop, walk_close, NULL);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	for (size_t i = 0; i < s->nsvc; i++)
+		if (s->svc[i].free)
+			s->svc[i].free(s->svc[i].ctx);
+	if (s->registrar)
+		sip_registrar_free(s->registrar);
+	sip_nonce_state_free(s->env.nonces);
+	sip_store_close(s->env.store);
+	sip_buf_free(&s->env.out);
+	uv_loop_close(&s->loop);
+	if (!err)
+		sip_log_info("server", "stopped");
+	free(s);
+	return err;
+}

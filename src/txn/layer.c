@@ -1,0 +1,259 @@
+/* siphon txn layer: the layer object, dispatch of received messages, sending,
+ * events to the TU and the end of a transaction. The state machines are in
+ * client.c (17.1) and server.c (17.2); matching in match.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "siphon/err.h"
+#include "txn_int.h"
+
+#define TABLE_BITS 10 /* 1024 buckets to start with; doubles as transactions come */
+
+static void config_defaults(struct sip_txn_config *c, const struct sip_txn_config *in)
+{
+	*c = in ? *in : (struct sip_txn_config){ 0 };
+	if (!c->t1_ms)
+		c->t1_ms = 500;
+	if (!c->t2_ms)
+		c->t2_ms = 4000;
+	if (!c->t4_ms)
+		c->t4_ms = 5000;
+	if (!c->timer_d_ms)
+		c->timer_d_ms = 32000;
+	if (!c->trying_ms)
+		c->trying_ms = 200;
+}
+
+int sip_txn_layer_alloc(struct sip_txn_layer **lp, struct sip_timers *ts, const struct sip_txn_transport *tp,
+			const struct sip_txn_tu *tu, const struct sip_txn_config *cfg)
+{
+	struct sip_txn_layer *l;
+
+	if (!lp || !ts || !tp || !tp->send || !tu || !tu->request)
+		return -EINVAL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->ts = ts;
+	l->tp = *tp;
+	l->tu = *tu;
+	config_defaults(&l->cfg, cfg);
+	if (txn_table_init(&l->clients, TABLE_BITS) != 0 || txn_table_init(&l->servers, TABLE_BITS) != 0) {
+		txn_table_free(&l->clients);
+		free(l);
+		return -ENOMEM;
+	}
+	*lp = l;
+	return 0;
+}
+
+static void table_destroy_all(struct txn_table *tb)
+{
+	for (size_t i = 0; i <= tb->mask; i++) {
+		while (tb->b[i])
+			txn_destroy(tb->b[i]);
+	}
+}
+
+void sip_txn_layer_free(struct sip_txn_layer *l)
+{
+	if (!l)
+		return;
+	table_destroy_all(&l->clients);
+	table_destroy_all(&l->servers);
+	txn_table_free(&l->clients);
+	txn_table_free(&l->servers);
+	free(l);
+}
+
+size_t sip_txn_layer_count(const struct sip_txn_layer *l)
+{
+	return l->clients.n + l->servers.n;
+}
+
+int sip_txn_layer_recv(struct sip_txn_layer *l, struct sip_msg *m, const struct sip_txn_dest *src)
+{
+	struct txn_key k;
+
+	if (!l || !m || !src) {
+		sip_msg_free(m);
+		return -EINVAL;
+	}
+	if (txn_key_get(m, &k) != 0) {
+		sip_msg_free(m);
+		return SIP_EPARSE;
+	}
+	if (m->is_request)
+		return txn_server_recv(l, m, &k, src);
+	return txn_client_recv(l, m, &k, src);
+}
+
+int sip_txn_layer_send(struct sip_txn_layer *l, const struct sip_txn_dest *dst, const char *buf, size_t len)
+{
+	if (!l || !dst || !buf)
+		return -EINVAL;
+	return l->tp.send(l->tp.arg, dst, buf, len);
+}
+
+void sip_txn_layer_transport_error(struct sip_txn_layer *l, uint64_t conn_id, int err)
+{
+	struct txn_table *tables[2] = { &l->clients, &l->servers };
+	struct sip_txn **hit = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!conn_id)
+		return;
+	/* Collect first: the callbacks may add transactions (and grow the tables). A
+	 * collected transaction stays alive until handled: only this loop ends it. */
+	for (int ti = 0; ti < 2; ti++) {
+		for (size_t i = 0; i <= tables[ti]->mask; i++) {
+			for (struct sip_txn *t = tables[ti]->b[i]; t; t = t->hnext) {
+				if (t->dest.conn_id != conn_id || t->state == SIP_TXN_TERMINATED)
+					continue;
+				if (n == cap) {
+					size_t ncap = cap ? cap * 2 : 16;
+					struct sip_txn **nh = realloc(hit, ncap * sizeof(*nh));
+					if (!nh)
+						goto run;
+					hit = nh;
+					cap = ncap;
+				}
+				hit[n++] = t;
+			}
+		}
+	}
+run:
+	for (size_t i = 0; i < n; i++) {
+		struct sip_txn *t = hit[i];
+		if (t->client) {
+			/* 17.1.4: inform the TU, the client transaction is over. */
+			t->state = SIP_TXN_TERMINATED;
+			txn_event(t, SIP_TXN_EV_TRANSPORT_ERROR, NULL, err, 0);
+			txn_terminate(t, 0);
+		} else {
+			/* RFC 6026 8.8: inform the TU, remain in the current state. */
+			txn_event(t, SIP_TXN_EV_TRANSPORT_ERROR, NULL, err, 0);
+		}
+	}
+	free(hit);
+}
+
+struct sip_txn *txn_new(struct sip_txn_layer *l, struct sip_msg *req, const struct sip_via *via, bool client)
+{
+	struct sip_txn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->layer = l;
+	t->client = client;
+	t->req = req;
+	t->via = via;
+	t->invite = req->method == SIP_METHOD_INVITE;
+	t->rfc2543 = !sip_via_branch_is_rfc3261(via);
+	sip_buf_init(&t->out);
+	return t;
+}
+
+int txn_send(struct sip_txn *t, const char *buf, size_t len)
+{
+	struct sip_txn_layer *l = t->layer;
+
+	return l->tp.send(l->tp.arg, &t->dest, buf, len);
+}
+
+void txn_event(struct sip_txn *t, enum sip_txn_event_type type, struct sip_msg *m, int err, char timer)
+{
+	sip_txn_cb cb = t->cb;
+	void *arg = t->arg;
+
+	if (!cb)
+		return;
+	cb(t, &(struct sip_txn_event){ .type = type, .msg = m, .err = err, .timer = timer }, arg);
+}
+
+/* Leave the tables and the timers, tell the TU (TERMINATED is the last event it
+ * gets), then free. The transaction's owner is this layer only, so nothing the TU
+ * does in the callback can free t under us; a call it makes on t sees the
+ * Terminated state and fails with -EINVAL. */
+void txn_terminate(struct sip_txn *t, char timer)
+{
+	struct sip_txn_layer *l = t->layer;
+
+	t->state = SIP_TXN_TERMINATED;
+	txn_table_remove(t->client ? &l->clients : &l->servers, t);
+	sip_timer_stop(l->ts, &t->t_retx);
+	sip_timer_stop(l->ts, &t->t_end);
+	txn_event(t, SIP_TXN_EV_TERMINATED, NULL, 0, timer);
+	txn_destroy(t);
+}
+
+void txn_destroy(struct sip_txn *t)
+{
+	struct sip_txn_layer *l = t->layer;
+
+	txn_table_remove(t->client ? &l->clients : &l->servers, t);
+	sip_timer_stop(l->ts, &t->t_retx);
+	sip_timer_stop(l->ts, &t->t_end);
+	sip_msg_free(t->req);
+	sip_buf_free(&t->out);
+	free(t);
+}
+
+void sip_txn_set_cb(struct sip_txn *t, sip_txn_cb cb, void *arg)
+{
+	if (!t)
+		return;
+	t->cb = cb;
+	t->arg = arg;
+}
+
+enum sip_txn_state sip_txn_state(const struct sip_txn *t)
+{
+	return (enum sip_txn_state)t->state;
+}
+
+bool sip_txn_is_client(const struct sip_txn *t)
+{
+	return t->client;
+}
+
+bool sip_txn_is_invite(const struct sip_txn *t)
+{
+	return t->invite;
+}
+
+bool sip_txn_is_reliable(const struct sip_txn *t)
+{
+	return t->reliable;
+}
+
+struct sip_msg *sip_txn_request(const struct sip_txn *t)
+{
+	return t->req;
+}
+
+const struct sip_txn_dest *sip_txn_dest(const struct sip_txn *t)
+{
+	return &t->dest;
+}
+
+const char *sip_txn_state_name(enum sip_txn_state s)
+{
+	switch (s) {
+	case SIP_TXN_CALLING: return "Calling";
+	case SIP_TXN_TRYING: return "Trying";
+	case SIP_TXN_PROCEEDING: return "Proceeding";
+	case SIP_TXN_COMPLETED: return "Completed";
+	case SIP_TXN_CONFIRMED: return "Confirmed";
+	case SIP_TXN_ACCEPTED: return "Accepted";
+	case SIP_TXN_TERMINATED: return "Terminated";
+	}
+	return "?";
+}
+
+bool txn_reliable(struct sip_txn_layer *l, const struct sip_txn_dest *dst)
+{
+	if (l->tp.reliable)
+		return l->tp.reliable(l->tp.arg, dst);
+	return dst->proto != SIP_TXN_UDP;
+}
