@@ -53,6 +53,7 @@ struct sip_events_svc {
 	struct sip_events *ev;
 	struct svc_auth auth;
 	struct es_op *cur;                 /* the request inside sip_events_subscribe/publish */
+	struct es_op *last_pending;        /* the newest request waiting for the store */
 	struct sip_store_batch *idle;      /* changes made outside a request (timers, feeds) */
 	struct sip_timer core_tm, flush_tm, mwi_tm;
 	uint64_t mwi_gen, users_gen;
@@ -295,15 +296,19 @@ static void send_notify(void *arg, const struct sip_events_notify *n)
 	}
 	if (sip_msg_parse(&m, n->msg.p, n->msg.len, NULL, NULL) != 0)
 		return;
-	if (es->cur) {
+	/* NOTIFYs leave in the order they were made: while a request's NOTIFYs wait
+	 * for its commit, later ones (a timer's, a feed's) queue behind them, or a
+	 * subscriber could get a NOTIFY of newer state before one of older state. */
+	if (es->cur || es->last_pending) {
+		struct es_op *op = es->cur ? es->cur : es->last_pending;
 		struct held *h = malloc(sizeof(*h));
 		if (!h) {
 			sip_msg_free(m);
 			return;
 		}
 		*h = (struct held){ .sub_id = n->sub_id, .msg = m, .dst = dst };
-		*es->cur->tail = h;
-		es->cur->tail = &h->next;
+		*op->tail = h;
+		op->tail = &h->next;
 		return;
 	}
 	notify_start(es, n->sub_id, m, &dst);
@@ -497,17 +502,6 @@ static bool es_accepts(void *ctx, struct sip_req *r)
 	return sip_msg_ruri(r->msg, &ruri) == 0 && sip_svc_is_our_domain(es->env, ruri);
 }
 
-static void drop_held(struct es_op *op)
-{
-	while (op->head) {
-		struct held *h = op->head;
-		op->head = h->next;
-		sip_msg_free(h->msg);
-		free(h);
-	}
-	op->tail = &op->head;
-}
-
 /* The response, then the NOTIFYs it caused. The caller frees op. */
 static void op_finish(struct es_op *op, struct sip_req *r, int store_err)
 {
@@ -518,11 +512,22 @@ static void op_finish(struct es_op *op, struct sip_req *r, int store_err)
 			     SIP_STR_ARG(sip_req_call_id(r)), sip_strerror(store_err));
 		sip_out_free(op->resp);
 		op->resp = NULL;
+		/* The core has the change in memory all the same: its NOTIFYs (and those
+		 * queued behind them) still go out, in order. */
 		(void)sip_req_reply(r, 500, "Server Internal Error (storage failed)");
-		drop_held(op);
 	} else if (op->resp) {
 		(void)sip_req_send(r, op->resp);
 		op->resp = NULL;
+	}
+	if (es->last_pending == op)
+		es->last_pending = NULL;
+	if (es->last_pending && op->head) {
+		/* Answered at once, but an earlier request still holds NOTIFYs: these
+		 * go after them. */
+		*es->last_pending->tail = op->head;
+		es->last_pending->tail = op->tail;
+		op->head = NULL;
+		op->tail = &op->head;
 	}
 	while (op->head) {
 		struct held *h = op->head;
@@ -635,6 +640,8 @@ static void es_handle(void *ctx, struct sip_req *r)
 	r->msg = NULL;
 	err = sip_store_submit(es->env->store, op->batch, op_done, op);
 	op->batch = NULL;
+	if (!err)
+		es->last_pending = op;
 	if (err) {
 		op_finish(op, &op->req, err);
 		sip_req_done(&op->req);
