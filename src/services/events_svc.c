@@ -55,7 +55,11 @@ struct sip_events_svc {
 	struct es_op *cur;                 /* the request inside sip_events_subscribe/publish */
 	struct es_op *last_pending;        /* the newest request waiting for the store */
 	struct sip_store_batch *idle;      /* changes made outside a request (timers, feeds) */
-	struct sip_timer core_tm, flush_tm, mwi_tm;
+	struct sip_timer core_tm, flush_tm, mwi_tm, boot_tm;
+	/* NOTIFYs made while the server starts (the registrar's restored bindings feed
+	 * the reg package before the transports listen) wait for the first loop turn. */
+	struct es_op boot;
+	bool booting;
 	uint64_t mwi_gen, users_gen;
 	struct strlist mwi;               /* mailboxes of the last load, sorted */
 	struct es_nt *nts;                 /* NOTIFY transactions in flight */
@@ -299,8 +303,8 @@ static void send_notify(void *arg, const struct sip_events_notify *n)
 	/* NOTIFYs leave in the order they were made: while a request's NOTIFYs wait
 	 * for its commit, later ones (a timer's, a feed's) queue behind them, or a
 	 * subscriber could get a NOTIFY of newer state before one of older state. */
-	if (es->cur || es->last_pending) {
-		struct es_op *op = es->cur ? es->cur : es->last_pending;
+	if (es->cur || es->last_pending || es->booting) {
+		struct es_op *op = es->cur ? es->cur : es->last_pending ? es->last_pending : &es->boot;
 		struct held *h = malloc(sizeof(*h));
 		if (!h) {
 			sip_msg_free(m);
@@ -699,6 +703,23 @@ static int restore_sub(const struct sip_store_subscription *s, void *arg)
 	return err;
 }
 
+static void boot_release(struct sip_timer *t)
+{
+	struct sip_events_svc *es = container_of(t, struct sip_events_svc, boot_tm);
+
+	es->booting = false;
+	while (es->boot.head) {
+		struct held *h = es->boot.head;
+		es->boot.head = h->next;
+		if (es->stopping)
+			sip_msg_free(h->msg);
+		else
+			notify_start(es, h->sub_id, h->msg, &h->dst);
+		free(h);
+	}
+	es->boot.tail = &es->boot.head;
+}
+
 int sip_events_svc_restore(struct sip_events_svc *es)
 {
 	struct sip_store_batch *b = NULL;
@@ -728,6 +749,8 @@ int sip_events_svc_restore(struct sip_events_svc *es)
 	sip_log_info("events", "restored %zu subscriptions and %zu publications",
 		     sip_events_sub_count(es->ev), sip_events_pub_count(es->ev));
 	sip_timer_start(es->env->timers, &es->mwi_tm, 1000, mwi_poll);
+	/* The server listens once start-up is over: the first loop turn. */
+	sip_timer_start(es->env->timers, &es->boot_tm, 0, boot_release);
 	return 0;
 }
 
@@ -772,6 +795,10 @@ int sip_events_svc_alloc(struct sip_events_svc **out, struct sip_svc_env *env,
 	sip_timer_init(&es->core_tm);
 	sip_timer_init(&es->flush_tm);
 	sip_timer_init(&es->mwi_tm);
+	sip_timer_init(&es->boot_tm);
+	es->boot.es = es;
+	es->boot.tail = &es->boot.head;
+	es->booting = true;
 	env->events = es->ev;
 	*out = es;
 	return 0;
@@ -791,6 +818,8 @@ static void es_stop(void *ctx)
 	sip_timer_stop(es->env->timers, &es->core_tm);
 	sip_timer_stop(es->env->timers, &es->flush_tm);
 	sip_timer_stop(es->env->timers, &es->mwi_tm);
+	sip_timer_stop(es->env->timers, &es->boot_tm);
+	boot_release(&es->boot_tm);
 }
 
 void sip_events_svc_free(struct sip_events_svc *es)
@@ -798,6 +827,12 @@ void sip_events_svc_free(struct sip_events_svc *es)
 	if (!es)
 		return;
 	/* The transaction layer freed its transactions without callbacks. */
+	while (es->boot.head) {
+		struct held *h = es->boot.head;
+		es->boot.head = h->next;
+		sip_msg_free(h->msg);
+		free(h);
+	}
 	while (es->nts) {
 		struct es_nt *nt = es->nts;
 		es->nts = nt->next;

@@ -3,7 +3,8 @@
 # publication answered 200 survive kill -9 (the 200 is sent once the store has
 # them); after the restart a refresh in the old dialog is answered 200 with a NOTIFY
 # whose CSeq keeps increasing, the publication is still there (its tag refreshes,
-# new subscribers see it), and a new PUBLISH reaches the old subscriber. Then
+# new subscribers see it), and a new PUBLISH reaches the old subscriber; a reg
+# subscriber hears of the restored registration. Then
 # expiry with a short configured range: the subscription expires on time with a
 # NOTIFY terminated;reason=timeout; a publication expiring takes its state away
 # (the subscriber sees 'closed'); a sleeping ("*") subscription expires with a
@@ -25,14 +26,21 @@ r = w.subscribe(ALICE, expires=600)
 assert r.status == 200, r
 n = w.wait_notify(r.call_id)
 assert n is not None and "before" in n.body, n
-print(json.dumps({"lport": w.lport, "call_id": r.call_id, "from_tag": r.from_tag,
+# Bob watches his registrations (reg, RFC 3680) and registers.
+g = w.subscribe("bob@example.test", event="reg", expires=600)
+assert g.status == 200, g
+assert w.wait_notify(g.call_id) is not None
+rg = w.request("REGISTER", "sip:example.test", "sip:bob@example.test", ["Expires: 600"])
+assert rg.status == 200, rg
+assert w.wait_notify(g.call_id, after=1) is not None
+print(json.dumps({"lport": w.lport, "call_id": r.call_id, "from_tag": r.from_tag, "reg_call_id": g.call_id,
                   "to_tag": r.tag("to"), "cseq": w.cseq, "etag": p.get("sip-etag"),
                   "ncseq": int(n.get("cseq").split()[0])}))
 PY
 srv_kill9
 grep -q "restored 0 subscriptions" ev1.log || fail "first start was not empty"
 srv_start ev2 --domain example.test --no-auth
-grep -q "restored 1 subscriptions and 1 publications" ev2.log || fail "the subscription or publication was not restored"
+grep -q "restored 2 subscriptions and 1 publications" ev2.log || fail "the subscriptions or publication were not restored"
 
 python3 - "$PORT" "$(cat phase1.out)" <<'PY' || fail "after the restart"
 import sys, json, socket
@@ -67,6 +75,12 @@ assert p.status == 200, p
 n2 = w.wait_notify(st["call_id"], after=1)
 assert n2 is not None and "after" in n2.body and "before" in n2.body, n2
 assert int(n2.get("cseq").split()[0]) > int(n.get("cseq").split()[0]), n2
+# The registrar's restored binding rebuilt the reg state: its NOTIFY, made while
+# the server started, went out once it listened (retransmitted until this socket
+# was bound again).
+rn = w.wait_notify(st["reg_call_id"], timeout=5)
+assert rn is not None, "no reg NOTIFY after the restart"
+assert "<uri>sip:bob@127.0.0.1:%d</uri>" % st["lport"] in rn.body and 'state="active"' in rn.body, rn
 print("restart ok")
 PY
 srv_stop
