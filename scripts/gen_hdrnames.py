@@ -87,21 +87,27 @@ for ident, name, cf in rows:
     o.append('\t[SIP_HDR_%s] = "%s",' % (ident, name.lower()))
 o.append("};")
 o.append("")
-o.append("/* Lower-case names as three little-endian 64-bit words (zero-padded), for the")
-o.append(" * word-at-a-time compare of the parser, which may read past a name. */")
-o.append("const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3] = {")
+o.append("/* Lower-case names as three little-endian 64-bit words (zero-padded) and the")
+o.append(" * byte masks of the name's length, for the branch-free word-at-a-time compare")
+o.append(" * of the parser, which may read past a name. */")
+o.append("const struct sip_hdr_words sip_hdr_lcw_[SIP_HDR__COUNT] = {")
 for ident, name, cf in rows:
     b = name.lower().encode().ljust(24, b"\0")
-    if len(name) > 23:
-        sys.exit("gen_hdrnames: %s is longer than 23 characters" % name)
+    if len(name) > 24:
+        sys.exit("gen_hdrnames: %s is longer than 24 characters" % name)
     words = [int.from_bytes(b[i:i + 8], "little") for i in (0, 8, 16)]
-    o.append("\t[SIP_HDR_%s] = { %s }," % (ident, ", ".join("0x%016xu" % w for w in words)))
+    mb = (b"\xff" * len(name)).ljust(24, b"\0")
+    masks = [int.from_bytes(mb[i:i + 8], "little") for i in (0, 8, 16)]
+    o.append("\t[SIP_HDR_%s] = { { %s },\n\t\t{ %s } }," % (ident, ", ".join("0x%016xu" % w for w in words),
+                                                       ", ".join("0x%016xu" % w for w in masks)))
 o.append("};")
 o.append("")
-o.append("/* Perfect hash slot -> id: SIP_HDR_HASH(len, lower(first), lower(last)). */")
-o.append("const uint8_t sip_hdr_hash_[%d] = {" % size)
-for i in range(0, size, 16):
-    o.append("\t" + " ".join("%d," % v for v in slots[i:i + 16]))
+o.append("/* Perfect hash slot -> candidate: SIP_HDR_HASH(len, lower(first), lower(last)) gives")
+o.append(" * (name length << 8) | id, so one load yields both (0: no candidate). */")
+o.append("const uint16_t sip_hdr_hash_[%d] = {" % size)
+ent = [(len(rows[v][1]) << 8 | v) if v else 0 for v in slots]
+for i in range(0, size, 8):
+    o.append("\t" + " ".join("0x%04x," % v for v in ent[i:i + 8]))
 o.append("};")
 o.append("")
 o.append("/* Compact form letter (either case) -> id (RFC 3261 7.3.3 and later RFCs). */")

@@ -30,9 +30,13 @@
 /* Generated from data/headers.txt (hdrname_table.c). */
 extern const struct sip_str sip_hdr_names_[SIP_HDR__COUNT];
 extern const char *const sip_hdr_lcnames_[SIP_HDR__COUNT];
-extern const uint8_t sip_hdr_hash_[SIP_HDR_HASH_SIZE];
+extern const uint16_t sip_hdr_hash_[SIP_HDR_HASH_SIZE]; /* (len << 8) | id */
 extern const uint8_t sip_hdr_compact_[256];
-extern const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3];
+struct sip_hdr_words {
+	uint64_t w[3];    /* lower-case name, little-endian, zero-padded */
+	uint64_t mask[3]; /* 0xff for each byte of the name */
+};
+extern const struct sip_hdr_words sip_hdr_lcw_[SIP_HDR__COUNT];
 
 /* Character classes (hdrname.c). SIP_C_TOKEN: RFC 3261 25.1 token characters
  * (alphanum and -.!%*_+`'~). */
@@ -49,15 +53,16 @@ static inline bool sip_is_token(unsigned char c)
  * case exactly: no token character maps onto '-' or a letter it is not). */
 static inline enum sip_hdr_id sip_hdr_id_token(const char *p, size_t n)
 {
-	unsigned id;
+	unsigned id, cand;
 	const char *lc;
 
 	if (n == 1)
 		return (enum sip_hdr_id)sip_hdr_compact_[(unsigned char)p[0]];
-	id = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
-					(unsigned char)p[n - 1] | 0x20u)];
-	if (!id || sip_hdr_names_[id].len != n)
+	cand = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
+					  (unsigned char)p[n - 1] | 0x20u)];
+	if ((cand >> 8) != n)
 		return SIP_HDR_OTHER;
+	id = cand & 0xffu;
 	lc = sip_hdr_lcnames_[id];
 	for (size_t i = 0; i < n; i++)
 		if (((unsigned char)p[i] | 0x20u) != (unsigned char)lc[i])
@@ -81,29 +86,25 @@ static inline enum sip_hdr_id sip_hdr_id_padded(const char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t fold = 0x2020202020202020u;
-	const uint64_t *w;
+	const struct sip_hdr_words *w;
 	uint64_t d;
-	unsigned id;
+	unsigned id, cand;
 
 	if (n == 1)
 		return (enum sip_hdr_id)sip_hdr_compact_[(unsigned char)p[0]];
-	id = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
-					(unsigned char)p[n - 1] | 0x20u)];
-	if (!id || sip_hdr_names_[id].len != n)
+	/* One load gives the candidate and its length (0 never equals n >= 2). */
+	cand = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
+					  (unsigned char)p[n - 1] | 0x20u)];
+	if ((cand >> 8) != n)
 		return SIP_HDR_OTHER;
-	w = sip_hdr_lcw_[id];
-	if (n < 8)
-		return (((sip_load64(p) | fold) ^ w[0]) & ((UINT64_C(1) << (8 * n)) - 1)) ?
-			       SIP_HDR_OTHER : (enum sip_hdr_id)id;
-	/* Known names are at most 19 bytes (gen_hdrnames.py allows 23), so every
-	 * shift below is under 64. */
-	d = (sip_load64(p) | fold) ^ w[0];
-	if (n < 16) {
-		d |= ((sip_load64(p + 8) | fold) ^ w[1]) & ((UINT64_C(1) << (8 * (n - 8))) - 1);
-	} else {
-		d |= (sip_load64(p + 8) | fold) ^ w[1];
-		d |= ((sip_load64(p + 16) | fold) ^ w[2]) & ((UINT64_C(1) << (8 * (n - 16))) - 1);
-	}
+	id = cand & 0xffu;
+	/* Three words compared under the candidate's length masks, without a
+	 * branch on the length (header names of 2..19 bytes alternate, so such a
+	 * branch mispredicts). */
+	w = &sip_hdr_lcw_[id];
+	d = (((sip_load64(p) | fold) ^ w->w[0]) & w->mask[0]) |
+	    (((sip_load64(p + 8) | fold) ^ w->w[1]) & w->mask[1]) |
+	    (((sip_load64(p + 16) | fold) ^ w->w[2]) & w->mask[2]);
 	return d ? SIP_HDR_OTHER : (enum sip_hdr_id)id;
 #else
 	return sip_hdr_id_token(p, n);
@@ -144,10 +145,12 @@ static inline const char *sip_scan_name_end(const char *p)
  * pcmpestri: the x86-64 baseline has SSE2 only, and pcmpestri is a multi-uop
  * instruction (latency ~11 cycles on Zen) where this loop is three simple ops per
  * 16 bytes. Measured on the shared corpus (18 messages, avg 764 bytes; gcc 12
- * -O2), instructions per sip_msg_parse call counted by
+ * -O2, 2-core EPYC KVM guest), this SSE2 path (name end, value end, commas)
+ * against the same build with -DSIPHON_NO_SIMD (byte loops):
  *   valgrind --tool=callgrind --toggle-collect=sip_msg_parse build/bench/bench_parse -n 100
- * this SSE2 path (name end, value end, comma checks): 3,216; the same build with
- * -DSIPHON_NO_SIMD (byte loops): 5,570. */
+ *     3,380 vs 7,356 instructions per sip_msg_parse call;
+ *   build/bench/bench_parse -t 1 (split row, best of two, cpu >= 97%)
+ *     362 vs 708 ns/msg. */
 static inline const char *sip_scan_ctl(const char *p)
 {
 #ifdef SIP_SSE2
@@ -164,6 +167,28 @@ static inline const char *sip_scan_ctl(const char *p)
 	}
 #else
 	while ((unsigned char)*p >= 0x20)
+		p++;
+	return p;
+#endif
+}
+
+/* First byte at or after p that is SP or below it (the Request-URI ends there);
+ * same padding contract as sip_scan_ctl. */
+static inline const char *sip_scan_sp(const char *p)
+{
+#ifdef SIP_SSE2
+	const __m128i sp = _mm_set1_epi8(' ');
+
+	for (;;) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, sp), sp));
+
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#else
+	while ((unsigned char)*p > ' ')
 		p++;
 	return p;
 #endif
