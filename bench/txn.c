@@ -141,6 +141,7 @@ int main(int argc, char **argv)
 	}
 	double t1 = now_s();
 	size_t live = sip_txn_layer_count(l);
+	size_t timers = ts.count;
 	size_t mem1 = mem_in_use();
 	if (live != 2 * n || nservers != n) {
 		fprintf(stderr, "bench_txn: %zu live, want %zu\n", live, 2 * n);
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
 	       (double)live / (t2 - t1));
 	printf("terminate (Timers I and K fire, free): %.3f s CPU, %.0f transactions/s\n", t3 - t2,
 	       (double)live / (t3 - t2));
+	printf("active timers with every transaction live: %zu (100 Trying delay, Timers E and F)\n", timers);
 	printf("sent: %zu messages, %zu bytes\n", sent_msgs, sent_bytes);
 	printf("memory: %zu live transactions, %zu bytes each (mallinfo2 uordblks+hblkhd delta), "
 	       "of which %zu is the kept parsed request\n",

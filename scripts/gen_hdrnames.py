@@ -98,10 +98,12 @@ for ident, name, cf in rows:
     o.append("\t[SIP_HDR_%s] = { %s }," % (ident, ", ".join("0x%016xu" % w for w in words)))
 o.append("};")
 o.append("")
-o.append("/* Perfect hash slot -> id: SIP_HDR_HASH(len, lower(first), lower(last)). */")
-o.append("const uint8_t sip_hdr_hash_[%d] = {" % size)
-for i in range(0, size, 16):
-    o.append("\t" + " ".join("%d," % v for v in slots[i:i + 16]))
+o.append("/* Perfect hash slot -> candidate: SIP_HDR_HASH(len, lower(first), lower(last)) gives")
+o.append(" * (name length << 8) | id, so one load yields both (0: no candidate). */")
+o.append("const uint16_t sip_hdr_hash_[%d] = {" % size)
+ent = [(len(rows[v][1]) << 8 | v) if v else 0 for v in slots]
+for i in range(0, size, 8):
+    o.append("\t" + " ".join("0x%04x," % v for v in ent[i:i + 8]))
 o.append("};")
 o.append("")
 o.append("/* Compact form letter (either case) -> id (RFC 3261 7.3.3 and later RFCs). */")

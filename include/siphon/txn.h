@@ -5,7 +5,10 @@
  * struct sip_timers (timer.h: a manual clock in tests, libuv in the server). It does
  * not know sockets: it sends through struct sip_txn_transport, a function pointer
  * the transport layer (src/net) provides, and it is fed received messages with
- * sip_txn_layer_recv.
+ * sip_txn_layer_recv. tests/e2e/txn_peer.c wires it to src/net: the transport's
+ * send is sip_net_send (sip_txn_dest and sip_net_dest map field by field), net's
+ * on_recv calls sip_txn_layer_recv, net's on_error calls
+ * sip_txn_layer_transport_error.
  *
  * Upward, the transaction user (TU: UA core, proxy core, dialogs) gets:
  *   - sip_txn_tu.request: a request created a new server transaction;

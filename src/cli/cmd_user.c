@@ -243,16 +243,18 @@ static int prompt(FILE *tty, const char *text, char *buf, size_t size)
 	int fd = fileno(tty), rc;
 	bool restore = false;
 
-	fputs(text, stderr);
-	fflush(stderr);
+	/* Echo off before the prompt appears, and without discarding input
+	 * (TCSANOW): what is typed right after the prompt must not be lost. */
 	if (tcgetattr(fd, &old) == 0) {
 		noecho = old;
 		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		restore = tcsetattr(fd, TCSAFLUSH, &noecho) == 0;
+		restore = tcsetattr(fd, TCSANOW, &noecho) == 0;
 	}
+	fputs(text, stderr);
+	fflush(stderr);
 	rc = read_line(tty, buf, size);
 	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	fputc('\n', stderr);
 	return rc;
 }
@@ -287,14 +289,14 @@ static int read_password(const char *cmd, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ subcommands */
 
-static int user_add(const struct user_opts *o, struct sip_store *st, struct sip_str aor,
-		    struct sip_str user, struct sip_str realm)
+/* The password (option, terminal or stdin) turned into both HA1s; done before the
+ * database is opened, so that a mistyped password leaves no file behind. Only the
+ * HA1s are kept (RFC 7616 3.9.1, RFC 8760): the password goes no further than this
+ * stack frame. */
+static int hash_password(const struct user_opts *o, struct sip_str user, struct sip_str realm,
+			 char md5[SIP_DIGEST_HEX_SIZE], char sha[SIP_DIGEST_HEX_SIZE])
 {
-	char pw[256], md5[SIP_DIGEST_HEX_SIZE], sha[SIP_DIGEST_HEX_SIZE];
-	struct sip_store_user u = { .aor = aor, .username = user, .realm = realm };
-	struct sip_store_user old;
-	struct sip_store_batch *b;
-	bool existed;
+	char pw[256];
 	int rc;
 
 	if (o->password) {
@@ -312,8 +314,6 @@ static int user_add(const struct user_opts *o, struct sip_store *st, struct sip_
 		fprintf(stderr, "siphon user add: empty password\n");
 		return CLI_FAIL;
 	}
-	/* Only the HA1s are kept (RFC 7616 3.9.1 / RFC 8760): the password goes no
-	 * further than this stack frame. */
 	rc = sip_digest_ha1(SIP_DIGEST_MD5, user, realm, sip_str_from_cstr(pw), md5);
 	if (!rc)
 		rc = sip_digest_ha1(SIP_DIGEST_SHA256, user, realm, sip_str_from_cstr(pw), sha);
@@ -322,6 +322,18 @@ static int user_add(const struct user_opts *o, struct sip_store *st, struct sip_
 		fprintf(stderr, "siphon user add: hashing failed: %s\n", sip_strerror(rc));
 		return CLI_FAIL;
 	}
+	return 0;
+}
+
+static int user_add(struct sip_store *st, struct sip_str aor, struct sip_str user,
+		    struct sip_str realm, const char *md5, const char *sha)
+{
+	struct sip_store_user u = { .aor = aor, .username = user, .realm = realm };
+	struct sip_store_user old;
+	struct sip_store_batch *b;
+	bool existed;
+	int rc;
+
 	u.ha1_md5 = sip_str_from_cstr(md5);
 	u.ha1_sha256 = sip_str_from_cstr(sha);
 	existed = sip_store_user_get(st, aor, &old) == 0;
@@ -522,6 +534,7 @@ int cmd_user(int argc, char **argv)
 	struct sip_buf aorbuf = SIP_BUF_INIT, uribuf = SIP_BUF_INIT;
 	struct sip_str aor = SIP_STR_NULL, user = SIP_STR_NULL, realm = SIP_STR_NULL;
 	struct policy pol = { 0, false, 0 };
+	char md5[SIP_DIGEST_HEX_SIZE] = "", sha[SIP_DIGEST_HEX_SIZE] = "";
 	uint16_t code = 0;
 	struct sip_store *st = NULL;
 	const char *sub;
@@ -581,11 +594,16 @@ int cmd_user(int argc, char **argv)
 		if (block_uri(&uribuf, o.pos[1]))
 			goto usage;
 	}
+	if (strcmp(sub, "add") == 0) {
+		rc = hash_password(&o, user, realm, md5, sha);
+		if (rc)
+			goto out;
+	}
 	rc = cli_store_open(&st, "user", o.db);
 	if (rc)
 		goto out;
 	if (strcmp(sub, "add") == 0)
-		rc = user_add(&o, st, aor, user, realm);
+		rc = user_add(st, aor, user, realm, md5, sha);
 	else if (strcmp(sub, "del") == 0)
 		rc = user_del(st, aor);
 	else if (strcmp(sub, "list") == 0)

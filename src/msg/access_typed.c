@@ -216,23 +216,49 @@ LIST_ADDR(sip_msg_path_count, sip_msg_path, SIP_LK_PATH)
 
 /* ---- option tags and event lists ---------------------------------------------- */
 
+/* Does the element el (a token, maybe with ;params and LWS) equal token? */
+static bool token_is(struct sip_str el, struct sip_str token)
+{
+	long semi = sip_str_chr(el, ';');
+
+	if (semi >= 0)
+		el.len = (size_t)semi;
+	el = sip_str_trim(el);
+	return sip_str_caseeq(el, token);
+}
+
 bool sip_msg_has_token(const struct sip_msg *m, enum sip_hdr_id id, struct sip_str token)
 {
 	const struct sip_hdr *h;
 	struct sip_str rest, item;
 
-	if ((unsigned)id >= SIP_HDR__COUNT || !sip_msg_has(m, id))
+	if ((unsigned)id >= SIP_HDR__COUNT || !sip_msg_has(m, id) || token.len == 0)
 		return false;
 	for (h = sip_msg_hdr_(m, id); h; h = sip_msg_hdr_next_(m, h)) {
-		rest = h->value;
-		while (sip_list_next(&rest, &item)) {
-			/* Allow-Events values may carry parameters: compare the token. */
-			long semi = sip_str_chr(item, ';');
-			if (semi >= 0)
-				item = sip_str_trim((struct sip_str){ item.p, (size_t)semi });
-			if (sip_str_caseeq(item, token))
-				return true;
+		const char *p = h->value.p, *e = p + h->value.len, *s = p;
+		bool quoted = false;
+
+		/* Option tags and event types are tokens: split at commas directly,
+		 * comparing only elements of the token's length; a quote anywhere
+		 * sends the line through sip_list_next instead. */
+		for (; p <= e; p++) {
+			if (p < e && *p == '"') {
+				quoted = true;
+				break;
+			}
+			if (p == e || *p == ',') {
+				struct sip_str el = { s, (size_t)(p - s) };
+				if (el.len >= token.len && token_is(el, token))
+					return true;
+				s = p + 1;
+			}
 		}
+		if (!quoted)
+			continue;
+		rest = h->value;
+		while (sip_list_next(&rest, &item))
+			if (token_is(item, token))
+				return true;
 	}
 	return false;
 }

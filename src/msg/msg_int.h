@@ -30,7 +30,7 @@
 /* Generated from data/headers.txt (hdrname_table.c). */
 extern const struct sip_str sip_hdr_names_[SIP_HDR__COUNT];
 extern const char *const sip_hdr_lcnames_[SIP_HDR__COUNT];
-extern const uint8_t sip_hdr_hash_[SIP_HDR_HASH_SIZE];
+extern const uint16_t sip_hdr_hash_[SIP_HDR_HASH_SIZE]; /* (len << 8) | id */
 extern const uint8_t sip_hdr_compact_[256];
 extern const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3];
 
@@ -49,15 +49,16 @@ static inline bool sip_is_token(unsigned char c)
  * case exactly: no token character maps onto '-' or a letter it is not). */
 static inline enum sip_hdr_id sip_hdr_id_token(const char *p, size_t n)
 {
-	unsigned id;
+	unsigned id, cand;
 	const char *lc;
 
 	if (n == 1)
 		return (enum sip_hdr_id)sip_hdr_compact_[(unsigned char)p[0]];
-	id = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
-					(unsigned char)p[n - 1] | 0x20u)];
-	if (!id || sip_hdr_names_[id].len != n)
+	cand = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
+					  (unsigned char)p[n - 1] | 0x20u)];
+	if ((cand >> 8) != n)
 		return SIP_HDR_OTHER;
+	id = cand & 0xffu;
 	lc = sip_hdr_lcnames_[id];
 	for (size_t i = 0; i < n; i++)
 		if (((unsigned char)p[i] | 0x20u) != (unsigned char)lc[i])
@@ -83,14 +84,16 @@ static inline enum sip_hdr_id sip_hdr_id_padded(const char *p, size_t n)
 	const uint64_t fold = 0x2020202020202020u;
 	const uint64_t *w;
 	uint64_t d;
-	unsigned id;
+	unsigned id, cand;
 
 	if (n == 1)
 		return (enum sip_hdr_id)sip_hdr_compact_[(unsigned char)p[0]];
-	id = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
-					(unsigned char)p[n - 1] | 0x20u)];
-	if (!id || sip_hdr_names_[id].len != n)
+	/* One load gives the candidate and its length (0 never equals n >= 2). */
+	cand = sip_hdr_hash_[SIP_HDR_HASH(n, (unsigned char)p[0] | 0x20u,
+					  (unsigned char)p[n - 1] | 0x20u)];
+	if ((cand >> 8) != n)
 		return SIP_HDR_OTHER;
+	id = cand & 0xffu;
 	w = sip_hdr_lcw_[id];
 	if (n < 8)
 		return (((sip_load64(p) | fold) ^ w[0]) & ((UINT64_C(1) << (8 * n)) - 1)) ?
@@ -164,6 +167,28 @@ static inline const char *sip_scan_ctl(const char *p)
 	}
 #else
 	while ((unsigned char)*p >= 0x20)
+		p++;
+	return p;
+#endif
+}
+
+/* First byte at or after p that is SP or below it (the Request-URI ends there);
+ * same padding contract as sip_scan_ctl. */
+static inline const char *sip_scan_sp(const char *p)
+{
+#ifdef SIP_SSE2
+	const __m128i sp = _mm_set1_epi8(' ');
+
+	for (;;) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, sp), sp));
+
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#else
+	while ((unsigned char)*p > ' ')
 		p++;
 	return p;
 #endif

@@ -57,6 +57,8 @@ static const char schema_v1[] =
 	" expires_at INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,"
 	" updated_at INTEGER NOT NULL, PRIMARY KEY (entity, event, etag)) WITHOUT ROWID;"
 	"CREATE INDEX publications_expiry ON publications (expires_at);"
+	"CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta (name, value) VALUES ('users', 0);"
 	"CREATE TABLE mwi ("
 	" aor TEXT PRIMARY KEY, new_msgs INTEGER NOT NULL, old_msgs INTEGER NOT NULL,"
 	" urgent_new INTEGER NOT NULL, urgent_old INTEGER NOT NULL,"
@@ -120,6 +122,7 @@ const char *const store_sqlite_wsql[W_COUNT] = {
 	[W_MWI_PUT] = "INSERT OR REPLACE INTO mwi (aor, new_msgs, old_msgs, urgent_new,"
 		" urgent_old, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[W_MWI_DEL] = "DELETE FROM mwi WHERE aor = ?1",
+	[W_USERS_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'users'",
 };
 
 const char *const store_sqlite_rsql[R_COUNT] = {
@@ -146,6 +149,7 @@ const char *const store_sqlite_rsql[R_COUNT] = {
 	[R_PUB_ALL] = "SELECT " PUB_COLS " FROM publications ORDER BY entity, event, etag",
 	[R_MWI_GET] = "SELECT aor, new_msgs, old_msgs, urgent_new, urgent_old, updated_at"
 		" FROM mwi WHERE aor = ?1",
+	[R_USERS_GEN] = "SELECT value FROM meta WHERE name = 'users'",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -265,9 +269,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)db;
 	(void)name;
 	/* Once per CKPT_PAGES new frames, not on every commit past the mark: each
-	 * checkpoint costs fsyncs. A WAL that restarted starts the count again. */
-	if (frames < s->wal_frames)
-		s->ckpt_next = CKPT_PAGES;
+	 * checkpoint costs fsyncs. */
 	s->wal_frames = frames;
 	if (frames >= s->ckpt_next) {
 		s->ckpt_next = frames + CKPT_PAGES;
@@ -296,7 +298,8 @@ static void *checkpointer_main(void *arg)
 		s->ckpt_wanted = false;
 		pthread_mutex_unlock(&s->ckpt_lock);
 		rc = sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-		if (rc == SQLITE_OK && log > 0 && done == log)
+		/* Frames appended during the pass are the writer's to finish (step 2). */
+		if (rc == SQLITE_OK && done > 0)
 			atomic_store(&s->ckpt_caught_up, true);
 		else if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			sip_log_warn("store", "sqlite checkpoint: %s", sqlite3_errmsg(s->cdb));
@@ -312,8 +315,11 @@ static void writer_checkpoint(struct store_sqlite *s)
 	if (!atomic_exchange(&s->ckpt_caught_up, false) && s->wal_frames < CKPT_FORCE)
 		return;
 	if (sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
-	    SQLITE_OK)
+	    SQLITE_OK && done == log) {
+		/* The next commit restarts the WAL: count from zero again. */
 		s->wal_frames = 0;
+		s->ckpt_next = CKPT_PAGES;
+	}
 }
 
 /* ------------------------------------------------------------------ writer thread */
@@ -555,6 +561,7 @@ static const struct sip_store_ops sqlite_ops = {
 	.pub_each_entity = store_sqlite_pub_each_entity,
 	.pub_each = store_sqlite_pub_each,
 	.mwi_get = store_sqlite_mwi_get,
+	.users_generation = store_sqlite_users_generation,
 };
 
 int store_sqlite_open(struct sip_store **stp, const struct sip_store_options *opt)

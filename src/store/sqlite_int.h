@@ -17,6 +17,7 @@ enum {
 	W_SUB_PUT, W_SUB_DEL, W_SUB_PURGE,
 	W_PUB_PUT, W_PUB_DEL, W_PUB_PURGE,
 	W_MWI_PUT, W_MWI_DEL,
+	W_USERS_BUMP,
 	W_COUNT
 };
 
@@ -26,7 +27,7 @@ enum {
 	R_BINDING_AOR, R_BINDING_ALL, R_BINDING_EXPIRED,
 	R_SUB_GET, R_SUB_RESOURCE, R_SUB_ALL,
 	R_PUB_GET, R_PUB_ENTITY, R_PUB_ALL,
-	R_MWI_GET,
+	R_MWI_GET, R_USERS_GEN,
 	R_COUNT
 };
 
@@ -95,6 +96,7 @@ int store_sqlite_pub_each_entity(struct sip_store *st, struct sip_str entity,
 				 void *arg);
 int store_sqlite_pub_each(struct sip_store *st, sip_store_pub_cb cb, void *arg);
 int store_sqlite_mwi_get(struct sip_store *st, struct sip_str aor, struct sip_store_mwi *out);
+int store_sqlite_users_generation(struct sip_store *st, uint64_t *gen);
 
 /* Bind a slice as text (SQLITE_STATIC: the caller keeps it alive until reset). */
 static inline int store_bind_str(sqlite3_stmt *st, int i, struct sip_str s)

@@ -375,3 +375,19 @@ int store_sqlite_mwi_get(struct sip_store *sto, struct sip_str aor, struct sip_s
 	*out = m;
 	return 0;
 }
+
+int store_sqlite_users_generation(struct sip_store *sto, uint64_t *gen)
+{
+	sqlite3_stmt *st = stmt(sto, R_USERS_GEN);
+	int rc = sqlite3_step(st);
+	uint64_t v;
+
+	if (rc != SQLITE_ROW) {
+		int err = done(st, rc);
+		return err ? err : -EIO;
+	}
+	v = (uint64_t)sqlite3_column_int64(st, 0);
+	done(st, rc);
+	*gen = v;
+	return 0;
+}

@@ -246,7 +246,28 @@ static int mwi_put(struct store_sqlite *s, const struct sip_store_mwi *m, int64_
 	return run(s, st);
 }
 
+/* Does this operation change a user or a block list (sip_store_users_generation)? */
+static bool touches_users(enum sip_store_op_kind kind)
+{
+	return kind == SIP_STORE_OP_USER_PUT || kind == SIP_STORE_OP_USER_DEL ||
+	       kind == SIP_STORE_OP_USER_POLICY || kind == SIP_STORE_OP_BLOCK_ADD ||
+	       kind == SIP_STORE_OP_BLOCK_DEL;
+}
+
+static int apply_op(struct store_sqlite *s, const struct sip_store_op *op, int64_t now);
+
 static int apply(struct store_sqlite *s, const struct sip_store_op *op, int64_t now)
+{
+	int err = apply_op(s, op, now);
+
+	/* Same transaction, same savepoint: the generation moves exactly when the
+	 * change commits. */
+	if (!err && touches_users(op->kind))
+		err = run(s, s->w[W_USERS_BUMP]);
+	return err;
+}
+
+static int apply_op(struct store_sqlite *s, const struct sip_store_op *op, int64_t now)
 {
 	switch (op->kind) {
 	case SIP_STORE_OP_USER_PUT: return user_put(s, &op->u.user, now);

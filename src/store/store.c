@@ -675,6 +675,11 @@ int sip_store_mwi_get(struct sip_store *st, struct sip_str aor, struct sip_store
 	return st->ops->mwi_get(st, aor, out);
 }
 
+int sip_store_users_generation(struct sip_store *st, uint64_t *gen)
+{
+	return st->ops->users_generation(st, gen);
+}
+
 /* ------------------------------------------------------------------ AOR */
 
 static int hexval(char c)

@@ -8,6 +8,7 @@
  * delay; t_end is H, I, J or L.
  * A transport error is reported to the TU and never ends a server transaction
  * (RFC 6026 8.8 replacing 17.2.4): its timers will. */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "siphon/build.h"
@@ -35,34 +36,109 @@ static void server_send_out(struct sip_txn *t)
 }
 
 /* 18.2.2 and RFC 3581: over a reliable transport the response goes back on the
- * connection the request came on; over UDP to the source address (what received=
- * would say) and, unless the client asked for rport, to the sent-by port (5060 by
- * default). maddr is not honoured: it would need resolution, and 18.2.2 lets the
- * source address stand when responses are sent to where the request came from. */
+ * connection the request came on (conn_id); should it have closed, the transport
+ * opens one to the source address and the sent-by port (5060, 5061 for TLS). Over
+ * UDP it goes to the source address (what received= says) and, unless the client
+ * asked for rport, to the sent-by port (5060 by default). maddr is not honoured:
+ * it would need resolution, and 18.2.2 lets the source address stand when
+ * responses are sent to where the request came from. */
 static void server_response_dest(struct sip_txn_dest *d, const struct sip_txn_dest *src, const struct sip_via *via,
 				 bool reliable)
 {
+	uint16_t port;
+
 	*d = *src;
-	if (reliable || via->has_rport)
+	if (!reliable && via->has_rport)
 		return;
-	uint16_t port = htons(via->has_port && via->port ? via->port : 5060);
+	if (via->has_port && via->port)
+		port = via->port;
+	else
+		port = src->proto == SIP_TXN_TLS || src->proto == SIP_TXN_WSS ? 5061 : 5060;
 	if (d->addr.sa.sa_family == AF_INET)
-		d->addr.in.sin_port = port;
+		d->addr.in.sin_port = htons(port);
 	else if (d->addr.sa.sa_family == AF_INET6)
-		d->addr.in6.sin6_port = port;
+		d->addr.in6.sin6_port = htons(port);
+}
+
+/* RFC 3261 18.2.1 and RFC 3581 4: the top Via of the 100 Trying this transaction
+ * makes on its own says where the request came from: received= when the sent-by
+ * host is not the source IP (always with rport), rport= filled with the source
+ * port when the client asked for it. (A TU does the same for its responses with the
+ * net layer's sip_net_via_fix; the txn layer cannot call up into src/net.) The
+ * source IP is t->dest's: 18.2.2 only ever changes its port. */
+static int server_trying_via(struct sip_out *o, const struct sip_txn *t)
+{
+	const struct sip_via *via = t->via;
+	const struct sip_hdr *h = sip_msg_hdr(t->req, SIP_HDR_VIA);
+	int fam = t->dest.addr.sa.sa_family;
+	const void *src = fam == AF_INET ? (const void *)&t->dest.addr.in.sin_addr
+					 : (const void *)&t->dest.addr.in6.sin6_addr;
+	uint16_t port = fam == AF_INET ? t->dest.addr.in.sin_port : t->dest.addr.in6.sin6_port;
+	char ip[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	struct sip_str rest, top, params, hs = via->host;
+	struct sip_buf b = SIP_BUF_INIT;
+	bool same_ip = false;
+	long semi;
+	int err;
+
+	if ((fam != AF_INET && fam != AF_INET6) || !h || !inet_ntop(fam, src, ip, sizeof(ip)))
+		return 0;
+	if (hs.len >= 2 && hs.p[0] == '[') {
+		hs.p++;
+		hs.len -= 2;
+	}
+	if (hs.len < sizeof(host)) {
+		sip_str_copy(host, sizeof(host), hs);
+		same_ip = inet_pton(fam, host, bin) == 1 && memcmp(bin, src, fam == AF_INET ? 4 : 16) == 0;
+	}
+	if (same_ip && !via->has_rport)
+		return 0;
+	rest = h->value;
+	if (!sip_list_next(&rest, &top))
+		return SIP_EPARSE;
+	/* sent-protocol and sent-by, then every parameter except received and rport. */
+	semi = sip_str_chr(top, ';');
+	err = sip_buf_append(&b, top.p, semi < 0 ? top.len : (size_t)semi);
+	params = semi < 0 ? SIP_STR_NULL : (struct sip_str){ top.p + semi + 1, top.len - (size_t)semi - 1 };
+	while (!err && params.len) {
+		long next = sip_str_chr(params, ';'), eq;
+		struct sip_str param = { params.p, next < 0 ? params.len : (size_t)next }, name = param;
+
+		params = next < 0 ? SIP_STR_NULL : (struct sip_str){ params.p + next + 1, params.len - (size_t)next - 1 };
+		eq = sip_str_chr(param, '=');
+		if (eq >= 0)
+			name.len = (size_t)eq;
+		name = sip_str_trim(name);
+		if (sip_str_caseeq_cstr(name, "received") || sip_str_caseeq_cstr(name, "rport"))
+			continue;
+		err = sip_buf_printf(&b, ";%.*s", SIP_STR_ARG(param));
+	}
+	if (!err)
+		err = sip_buf_printf(&b, ";received=%s", ip);
+	if (!err && via->has_rport)
+		err = sip_buf_printf(&b, ";rport=%u", (unsigned)ntohs(port));
+	if (!err)
+		err = sip_out_via_pop(o);
+	if (!err)
+		err = sip_out_via_push(o, sip_buf_str(&b));
+	sip_buf_free(&b);
+	return err;
 }
 
 /* 8.2.6.1: 100 Trying copies the Via lines, From, To, Call-ID, CSeq and Timestamp,
  * with no To tag (sip_out_response_to). */
-static int server_build_trying(struct sip_buf *b, struct sip_msg *req)
+static int server_build_trying(struct sip_buf *b, const struct sip_txn *t)
 {
 	struct sip_out *o;
-	int err = sip_out_response_to(&o, req, 100, NULL, SIP_STR_NULL);
+	int err = sip_out_response_to(&o, t->req, 100, NULL, SIP_STR_NULL);
 
 	if (err)
 		return err;
+	err = server_trying_via(o, t);
 	sip_buf_reset(b);
-	err = sip_out_serialize(o, b);
+	if (!err)
+		err = sip_out_serialize(o, b);
 	sip_out_free(o);
 	return err;
 }
@@ -76,7 +152,7 @@ static void server_retx_fired(struct sip_timer *tm)
 	if (t->state == SIP_TXN_PROCEEDING) {
 		/* 17.2.1: the TU said nothing within 200 ms: send 100 Trying. It is also
 		 * the provisional a retransmitted INVITE gets from now on. */
-		if (!t->responded && server_build_trying(&t->out, t->req) == 0) {
+		if (!t->responded && server_build_trying(&t->out, t) == 0) {
 			t->status = 100;
 			server_send_out(t);
 		}

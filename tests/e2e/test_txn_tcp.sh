@@ -25,7 +25,7 @@ expect_count dup "send 100" 1
 expect_count dup "send 486" 1
 
 sipp_uas_start late txn_uas_late_200.xml tcp
-timeout 20 "$PEER" --listen tcp:127.0.0.1:0 --uac OPTIONS --to "tcp:127.0.0.1:$SIPP_PORT" \
+timeout -k 5 20 "$PEER" --listen tcp:127.0.0.1:0 --uac OPTIONS --to "tcp:127.0.0.1:$SIPP_PORT" \
 	--run-ms 10000 >late.out 2>late.log || fail "late: txn_peer failed"
 sipp_wait late
 expect_count late "send OPTIONS" 1
@@ -33,7 +33,7 @@ expect_count late "response 200" 1
 expect_count late "terminated K" 1
 
 sipp_uas_start silentf txn_uas_silent_options.xml tcp
-timeout 20 "$PEER" --listen tcp:127.0.0.1:0 --t1 50 --uac OPTIONS --to "tcp:127.0.0.1:$SIPP_PORT" \
+timeout -k 5 20 "$PEER" --listen tcp:127.0.0.1:0 --t1 50 --uac OPTIONS --to "tcp:127.0.0.1:$SIPP_PORT" \
 	--linger-ms 2000 --run-ms 10000 >silentf.out 2>silentf.log || fail "silentf: txn_peer failed"
 sipp_wait silentf
 expect_count silentf "send OPTIONS" 1
@@ -41,7 +41,7 @@ expect_count silentf "timeout F" 1
 expect_count silentf "result 408" 1
 
 sipp_uas_start silentb txn_uas_silent_invite.xml tcp
-timeout 20 "$PEER" --listen tcp:127.0.0.1:0 --t1 50 --uac INVITE --to "tcp:127.0.0.1:$SIPP_PORT" \
+timeout -k 5 20 "$PEER" --listen tcp:127.0.0.1:0 --t1 50 --uac INVITE --to "tcp:127.0.0.1:$SIPP_PORT" \
 	--linger-ms 2000 --run-ms 10000 >silentb.out 2>silentb.log || fail "silentb: txn_peer failed"
 sipp_wait silentb
 expect_count silentb "send INVITE" 1

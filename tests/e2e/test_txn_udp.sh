@@ -33,7 +33,7 @@ expect_count dup "recv ACK" 1
 
 # 3. Request retransmission (T4 = 500 ms so Timer K ends the transaction quickly).
 sipp_uas_start late txn_uas_late_200.xml udp
-timeout 20 "$PEER" --listen udp:127.0.0.1:0 --t4 500 --uac OPTIONS --to "udp:127.0.0.1:$SIPP_PORT" \
+timeout -k 5 20 "$PEER" --listen udp:127.0.0.1:0 --t4 500 --uac OPTIONS --to "udp:127.0.0.1:$SIPP_PORT" \
 	--run-ms 10000 >late.out 2>late.log || fail "late: txn_peer failed"
 sipp_wait late
 expect_count late "send OPTIONS" 3
@@ -43,7 +43,7 @@ expect_count late "terminated K" 1
 
 # 4. Timer F: E at 50, 150, 350, 750, 1550, 3150 ms, F at 3200 ms.
 sipp_uas_start silentf txn_uas_silent_options.xml udp
-timeout 20 "$PEER" --listen udp:127.0.0.1:0 --t1 50 --uac OPTIONS --to "udp:127.0.0.1:$SIPP_PORT" \
+timeout -k 5 20 "$PEER" --listen udp:127.0.0.1:0 --t1 50 --uac OPTIONS --to "udp:127.0.0.1:$SIPP_PORT" \
 	--run-ms 10000 >silentf.out 2>silentf.log || fail "silentf: txn_peer failed"
 sipp_wait silentf
 expect_count silentf "send OPTIONS" 7
@@ -53,7 +53,7 @@ expect_count silentf "terminated F" 1
 
 # 5. Timer B: A at 50, 150, 350, 750, 1550, 3150 ms, B at 3200 ms.
 sipp_uas_start silentb txn_uas_silent_invite.xml udp
-timeout 20 "$PEER" --listen udp:127.0.0.1:0 --t1 50 --uac INVITE --to "udp:127.0.0.1:$SIPP_PORT" \
+timeout -k 5 20 "$PEER" --listen udp:127.0.0.1:0 --t1 50 --uac INVITE --to "udp:127.0.0.1:$SIPP_PORT" \
 	--run-ms 10000 >silentb.out 2>silentb.log || fail "silentb: txn_peer failed"
 sipp_wait silentb
 expect_count silentb "send INVITE" 7

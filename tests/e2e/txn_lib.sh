@@ -42,7 +42,7 @@ wait_port() {
 peer_start() {
 	local name=$1 proto=$2
 	shift 2
-	timeout 40 "$PEER" --listen "$proto:127.0.0.1:0" "$@" >"$name.out" 2>"$name.log" &
+	timeout -k 5 --foreground 40 "$PEER" --listen "$proto:127.0.0.1:0" "$@" >"$name.out" 2>"$name.log" &
 	PEER_PID=$!
 	for _ in $(seq 50); do
 		PEER_PORT=$(awk '$1 == "listen" { print $3; exit }' "$name.out")
@@ -53,16 +53,21 @@ peer_start() {
 }
 
 # After SIPp is done: end the UAS peer (SIGTERM) and check it exits cleanly.
+# (peer_start runs it under `timeout --foreground`, so the TERM reaches it once:
+# without --foreground timeout also signals its process group, and a second TERM
+# can land after the peer has stopped watching for it.)
 peer_stop() {
 	kill -TERM "$PEER_PID" 2>/dev/null || true
-	wait "$PEER_PID" || fail "txn_peer exited with an error"
+	local rc=0
+	wait "$PEER_PID" || rc=$?
+	[ "$rc" = 0 ] || fail "txn_peer exited with status $rc"
 }
 
 # sipp_uac NAME SCENARIO PROTO PORT: one call to 127.0.0.1:PORT; SIPp must succeed.
 sipp_uac() {
 	local name=$1 scen=$2 proto=$3 port=$4 t
 	[ "$proto" = udp ] && t=u1 || t=t1
-	timeout 30 sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$(free_port "$proto")" -t "$t" -m 1 \
+	timeout -k 5 30 sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$(free_port "$proto")" -t "$t" -m 1 \
 		-timeout 20s -timeout_error -nostdin -trace_err -error_file "$name.sipp.log" \
 		"127.0.0.1:$port" >"$name.sipp.out" 2>&1 || fail "$name: SIPp failed"
 }
@@ -72,7 +77,7 @@ sipp_uas_start() {
 	local name=$1 scen=$2 proto=$3 t
 	[ "$proto" = udp ] && t=u1 || t=t1
 	SIPP_PORT=$(free_port "$proto")
-	timeout 30 sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$SIPP_PORT" -t "$t" -m 1 \
+	timeout -k 5 30 sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$SIPP_PORT" -t "$t" -m 1 \
 		-timeout 20s -timeout_error -nostdin -trace_err -error_file "$name.sipp.log" \
 		>"$name.sipp.out" 2>&1 &
 	SIPP_PID=$!

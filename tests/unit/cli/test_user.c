@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "siphon/auth.h"
+#include "siphon/store.h"
 
 struct run {
 	int status;        /* exit status, or -1 when killed */
@@ -410,6 +412,107 @@ static void test_mwi(void **state)
 	assert_string_equal(r.out, "sip:alice@localhost 0/0 (0/0)\n");
 }
 
+/* Run `siphon user add AOR --db DB` on a pseudo-terminal, answering each prompt
+ * ("...: ") with the next of answers. Returns the exit status; out gets what the
+ * terminal showed. Bounded at 10 s. */
+static int run_on_tty(const char *db, const char *aor, const char *const *answers, char *out,
+		      size_t outsz)
+{
+	int fd, status, next = 0;
+	size_t len = 0;
+	int64_t deadline = mono_ms() + 10000;
+	pid_t pid = forkpty(&fd, NULL, NULL, NULL);
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(SIPHON_BIN, SIPHON_BIN, "user", "add", aor, "--db", db, (char *)NULL);
+		_exit(127);
+	}
+	out[0] = '\0';
+	while (mono_ms() < deadline) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t k;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		k = read(fd, out + len, outsz - 1 - len);
+		if (k <= 0)
+			break;  /* EIO: the child closed the terminal */
+		len += (size_t)k;
+		out[len] = '\0';
+		if (len >= 2 && strcmp(out + len - 2, ": ") == 0 && answers[next]) {
+			assert_int_equal(write(fd, answers[next], strlen(answers[next])),
+					 (ssize_t)strlen(answers[next]));
+			next++;
+		}
+	}
+	close(fd);
+	if (mono_ms() >= deadline)
+		kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Without --password on a terminal: asked twice, never echoed. */
+static void test_password_prompt(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const same[] = { "tty-Secret\n", "tty-Secret\n", NULL };
+	static const char *const differ[] = { "one\n", "two\n", NULL };
+	char out[1024], v[8];
+
+	assert_int_equal(run_on_tty(f->db, "tty@localhost", same, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "Password: "));
+	assert_non_null(strstr(out, "Password (again): "));
+	assert_non_null(strstr(out, "added sip:tty@localhost"));
+	assert_null(strstr(out, "tty-Secret"));  /* no echo */
+	expect_ha1(f->db, "sip:tty@localhost", "tty", "localhost", "tty-Secret");
+
+	assert_int_equal(run_on_tty(f->db, "tty2@localhost", differ, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "the passwords differ"));
+	assert_false(db_text(f->db, "SELECT aor FROM users WHERE aor = ?1", "sip:tty2@localhost",
+			     v, sizeof(v)));
+	/* Nothing on stdin (not a terminal): fails before creating any database. */
+	{
+		char fresh[160];
+		struct run r;
+
+		snprintf(fresh, sizeof(fresh), "%s/fresh.db", f->dir);
+		RUN(&r, "", "user", "add", "x@localhost", "--db", fresh);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "no password on stdin"));
+		assert_int_not_equal(access(fresh, F_OK), 0);
+	}
+}
+
+/* `siphon user set` while a store (the server's) has the database open: the open
+ * store sees the change and its users generation moves. */
+static void test_live_update(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_store_options opt = { .path = f->db };
+	struct sip_store *st;
+	struct sip_store_user u;
+	struct run r;
+	uint64_t g0, g1;
+
+	RUN(&r, NULL, "user", "add", "live@localhost", "--password", "x", "--db", f->db);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(sip_store_open(&st, &opt), 0);
+	assert_int_equal(sip_store_users_generation(st, &g0), 0);
+	assert_int_equal(sip_store_user_get(st, SIP_STR("sip:live@localhost"), &u), 0);
+	assert_false(u.dnd);
+	sip_store_user_clear(&u);
+	RUN(&r, NULL, "user", "set", "live@localhost", "--dnd", "on", "--db", f->db);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(sip_store_users_generation(st, &g1), 0);
+	assert_true(g1 > g0);
+	assert_int_equal(sip_store_user_get(st, SIP_STR("sip:live@localhost"), &u), 0);
+	assert_true(u.dnd);
+	sip_store_user_clear(&u);
+	sip_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +521,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_set_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mwi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_prompt, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
-/* Helpers shared by the msg parser/framing tests: the shared corpus and a
- * guard-page buffer (the bytes end exactly where a PROT_NONE page begins, so any
- * read past the end faults, as in picohttpparser's tests). */
+/* Helpers shared by the msg parser/framing tests: the shared corpus and an
+ * independent scan of the values every parser must read back. The guard-page
+ * buffer is tests/unit/guard.h. */
 #ifndef SIPHON_TEST_MSG_TESTUTIL_H
 #define SIPHON_TEST_MSG_TESTUTIL_H
 
@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define CORPUS_MAX 64
@@ -70,39 +69,6 @@ static inline void corpus_free(struct corpus_file *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(c[i].data);
-}
-
-struct guard {
-	char *map;
-	size_t maplen;
-	char *p; /* p[0..len) ends at the PROT_NONE page */
-};
-
-/* Copy s[0..len) so that its last byte is the last readable byte. */
-static inline int guard_place(struct guard *g, const char *s, size_t len)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data_pages = (len + pg - 1) / pg + 1;
-
-	memset(g, 0, sizeof(*g));
-
-	g->maplen = (data_pages + 1) * pg;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (g->map == MAP_FAILED)
-		return -1;
-	if (mprotect(g->map + data_pages * pg, pg, PROT_NONE)) {
-		munmap(g->map, g->maplen);
-		return -1;
-	}
-	g->p = g->map + data_pages * pg - len;
-	if (len)
-		memcpy(g->p, s, len);
-	return 0;
-}
-
-static inline void guard_release(struct guard *g)
-{
-	munmap(g->map, g->maplen);
 }
 
 /* Expected values from an independent scan of a corpus message (CRLF lines,

@@ -271,6 +271,8 @@ static void test_lists_and_errors(void **state)
 		"Event: \r\n"
 		"Content-Type: nosubtype\r\n"
 		"Refer-To: <sip:r@example.com>\r\n"
+		"Allow-Events: presence;x=\"a, b\" , dialog\r\n"
+		"Supported: 100rel,,  timer ;x\r\nk: path\r\n"
 		"\r\n";
 	struct sip_msg *m;
 	struct sip_parse_error pe;
@@ -311,6 +313,17 @@ static void test_lists_and_errors(void **state)
 	assert_true(str_is(u->host, "example.com"));
 	assert_int_equal(sip_msg_route_count(m), 0);
 	assert_int_equal(sip_msg_route(m, 0, &a), SIP_ENOTFOUND);
+	/* Token lists: params, LWS, empty elements, quotes, several lines. */
+	assert_true(sip_msg_has_token(m, SIP_HDR_ALLOW_EVENTS, SIP_STR("presence")));
+	assert_true(sip_msg_has_token(m, SIP_HDR_ALLOW_EVENTS, SIP_STR("dialog")));
+	assert_false(sip_msg_has_token(m, SIP_HDR_ALLOW_EVENTS, SIP_STR("b\"")));
+	assert_true(sip_msg_has_token(m, SIP_HDR_SUPPORTED, SIP_STR("Timer")));
+	assert_true(sip_msg_has_token(m, SIP_HDR_SUPPORTED, SIP_STR("100rel")));
+	assert_true(sip_msg_has_token(m, SIP_HDR_SUPPORTED, SIP_STR("path")));
+	assert_false(sip_msg_has_token(m, SIP_HDR_SUPPORTED, SIP_STR("time")));
+	assert_false(sip_msg_has_token(m, SIP_HDR_SUPPORTED, SIP_STR("")));
+	assert_false(sip_msg_has_token(m, SIP_HDR_REQUIRE, SIP_STR("timer")));
+	assert_false(sip_msg_has_token(m, (enum sip_hdr_id)99, SIP_STR("timer")));
 	sip_msg_free(m);
 }
 

@@ -516,8 +516,8 @@ static void test_failure_without_savepoint(void **state)
 }
 
 /* The WAL stays bounded under a steady stream of commits: checkpoints (the
- * checkpointer thread's, then the writer's forced one) let it restart. Without them
- * 30,000 upserts of distinct AORs leave far more than 10,000 frames (40 MB). */
+ * checkpointer thread's pass, finished by the writer) let it restart. Without them
+ * 30,000 upserts of distinct AORs leave about 40,000 frames (160 MB). */
 static void test_wal_bounded(void **state)
 {
 	enum { N = 30000 };
@@ -544,7 +544,9 @@ static void test_wal_bounded(void **state)
 	if (sb.st_size / 4096 > max_pages)
 		max_pages = (int)(sb.st_size / 4096);
 	print_message("WAL high-water mark: %d pages\n", max_pages);
-	assert_true(max_pages < 10000);
+	/* Restarted about every 1,000-2,000 frames (two-step checkpoints); 8,000 is
+	 * the writer's last-resort bound. */
+	assert_true(max_pages < 5000);
 	assert_int_equal(sip_store_binding_each(st, count_binding, &n), 0);
 	assert_int_equal(n, N);
 	sip_store_close(st);

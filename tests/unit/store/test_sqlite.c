@@ -155,6 +155,38 @@ static void test_users(void **state)
 	assert_string_equal(s.text, "sip:alice@example.com");
 }
 
+/* The users generation moves with every committed user or block-list change and
+ * with nothing else (nor with a refused change). */
+static void test_users_generation(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_store_batch *b;
+	struct sip_store_block e = { S("sip:g@h"), S("sip:x@h"), 0 };
+	struct sip_store_binding bd = { .aor = S("sip:g@h"), .contact = S("sip:c@h"), .expires_at = 9 };
+	uint64_t g0, g1, g2, g3, g4;
+
+	assert_int_equal(sip_store_users_generation(f->st, &g0), 0);
+	assert_int_equal(add_user(f->st, "sip:g@h", "g", "h", MD5A, SHAA), 0);
+	assert_int_equal(sip_store_users_generation(f->st, &g1), 0);
+	assert_true(g1 > g0);
+	b = batch();
+	assert_int_equal(sip_store_batch_binding_put(b, &bd), 0);
+	assert_int_equal(submit_wait(f->st, b), 0);
+	assert_int_equal(sip_store_users_generation(f->st, &g2), 0);
+	assert_true(g2 == g1);   /* a binding is not a user change */
+	b = batch();
+	assert_int_equal(sip_store_batch_user_policy(b, S("sip:none@h"), SIP_STORE_POLICY_DND,
+						     true, 0), 0);
+	assert_int_equal(submit_wait(f->st, b), SIP_ENOTFOUND);
+	assert_int_equal(sip_store_users_generation(f->st, &g3), 0);
+	assert_true(g3 == g2);   /* refused: rolled back with its batch */
+	b = batch();
+	assert_int_equal(sip_store_batch_block_add(b, &e), 0);
+	assert_int_equal(submit_wait(f->st, b), 0);
+	assert_int_equal(sip_store_users_generation(f->st, &g4), 0);
+	assert_true(g4 > g3);
+}
+
 static void test_blocks(void **state)
 {
 	struct fixture *f = *state;
@@ -742,6 +774,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bindings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iteration_stops, setup, teardown),

@@ -223,6 +223,29 @@ static void test_invite_accepted_timer_m(void **state)
 	fx_free(f);
 }
 
+/* Proceeding -2xx-> Accepted (RFC 6026 7.2), Timer M from then on. */
+static void test_invite_proceeding_accepted(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn *t = start(f, "INVITE", SIP_TXN_UDP, 0);
+
+	recv_resp(f, 100, "Trying", "INVITE", NULL);
+	assert_int_equal(sip_txn_state(t), SIP_TXN_PROCEEDING);
+	sip_timers_advance(&f->ts, 40000);
+	recv_resp(f, 200, "OK", "INVITE", "b1");
+	assert_int_equal(sip_txn_state(t), SIP_TXN_ACCEPTED);
+	assert_int_equal(f->ev[1].status, 200);
+	assert_int_equal(f->nsent, 1);
+	sip_timers_advance(&f->ts, 31999);
+	assert_int_equal(sip_txn_state(t), SIP_TXN_ACCEPTED);
+	sip_timers_advance(&f->ts, 1);
+	assert_int_equal(f->ev[2].type, SIP_TXN_EV_TERMINATED);
+	assert_int_equal(f->ev[2].timer, 'M');
+	assert_int_equal(f->ev[2].at, 72000);
+	fx_free(f);
+}
+
 /* 17.1.4: a failed first send is the caller's error and no callback; a failed
  * retransmission or ACK is a TRANSPORT_ERROR event and the end. */
 static void test_invite_transport_errors(void **state)
@@ -306,6 +329,37 @@ static void test_noninvite_udp_timer_e_f(void **state)
 	assert_int_equal(f->ev[0].type, SIP_TXN_EV_TIMEOUT);
 	assert_int_equal(f->ev[0].timer, 'F');
 	assert_int_equal(f->ev[0].at, 32000);
+	assert_int_equal(f->ev[1].type, SIP_TXN_EV_TERMINATED);
+	assert_int_equal(sip_txn_layer_count(f->l), 0);
+	fx_free(f);
+}
+
+/* Proceeding is not a way out of Timer F (17.1.2.2), and a failed Timer E
+ * retransmission ends the transaction with a transport error (17.1.4). */
+static void test_noninvite_proceeding_timer_f_and_error(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn *t = start(f, "OPTIONS", SIP_TXN_UDP, 0);
+
+	recv_resp(f, 100, "Trying", "OPTIONS", NULL);
+	assert_int_equal(sip_txn_state(t), SIP_TXN_PROCEEDING);
+	sip_timers_advance(&f->ts, 31999);
+	assert_int_equal(f->nev, 1);
+	sip_timers_advance(&f->ts, 1);
+	assert_int_equal(f->ev[1].type, SIP_TXN_EV_TIMEOUT);
+	assert_int_equal(f->ev[1].timer, 'F');
+	assert_int_equal(f->ev[1].state, SIP_TXN_TERMINATED);
+	assert_int_equal(f->ev[2].type, SIP_TXN_EV_TERMINATED);
+
+	f->nev = 0;
+	start(f, "OPTIONS", SIP_TXN_UDP, 0);
+	sip_timers_advance(&f->ts, 500); /* first E: fine */
+	f->fail_err = -ENOBUFS;
+	sip_timers_advance(&f->ts, 1000); /* second E fails */
+	assert_int_equal(f->nev, 2);
+	assert_int_equal(f->ev[0].type, SIP_TXN_EV_TRANSPORT_ERROR);
+	assert_int_equal(f->ev[0].err, -ENOBUFS);
 	assert_int_equal(f->ev[1].type, SIP_TXN_EV_TERMINATED);
 	assert_int_equal(sip_txn_layer_count(f->l), 0);
 	fx_free(f);
@@ -417,9 +471,11 @@ int main(void)
 		cmocka_unit_test(test_invite_udp_proceeding_completed),
 		cmocka_unit_test(test_invite_tcp_completed_d_zero),
 		cmocka_unit_test(test_invite_accepted_timer_m),
+		cmocka_unit_test(test_invite_proceeding_accepted),
 		cmocka_unit_test(test_invite_transport_errors),
 		cmocka_unit_test(test_layer_transport_error),
 		cmocka_unit_test(test_noninvite_udp_timer_e_f),
+		cmocka_unit_test(test_noninvite_proceeding_timer_f_and_error),
 		cmocka_unit_test(test_noninvite_udp_custom_t2),
 		cmocka_unit_test(test_noninvite_udp_proceeding_completed),
 		cmocka_unit_test(test_noninvite_tcp),

@@ -77,6 +77,41 @@ static void test_invite_100_trying(void **state)
 	fx_free(f);
 }
 
+/* The transaction's own 100 Trying carries received and rport (18.2.1, RFC 3581)
+ * when the client asked for rport or its sent-by is not the source address. */
+static void test_100_trying_received_rport(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn_dest src = fx_dest(SIP_TXN_UDP, "127.0.0.1", 40000, 0);
+
+	fx_recv(f, fx_req("INVITE", "z9hG4bKr1", 1, "UDP", 5070, ";rport;x=1", NULL), &src);
+	fx_recv(f, fx_msg("INVITE sip:bob@127.0.0.1 SIP/2.0\n"
+			  "Via: SIP/2.0/UDP client.example.com:5072;branch=z9hG4bKr2;received=10.0.0.9\n"
+			  "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp\n"
+			  "From: <sip:a@example.com>;tag=1\nTo: <sip:bob@127.0.0.1>\n"
+			  "Call-ID: r2\nCSeq: 1 INVITE\nMax-Forwards: 70\nContent-Length: 0\n\n"),
+		&src);
+	sip_timers_advance(&f->ts, 200);
+	assert_int_equal(f->nsent, 2);
+	assert_non_null(strstr(f->sent[0].buf,
+			       "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKr1;x=1;received=127.0.0.1;rport=40000\r\n"));
+	assert_int_equal(fx_port(&f->sent[0].dst), 40000);
+	assert_non_null(strstr(f->sent[1].buf,
+			       "Via: SIP/2.0/UDP client.example.com:5072;branch=z9hG4bKr2;received=127.0.0.1\r\n"));
+	assert_non_null(strstr(f->sent[1].buf, "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp\r\n"));
+	assert_true(strstr(f->sent[1].buf, "client.example.com") < strstr(f->sent[1].buf, "proxy.example.com"));
+	assert_int_equal(fx_port(&f->sent[1].dst), 5072);
+	/* Each still parses as a response for its transaction. */
+	for (int i = 0; i < 2; i++) {
+		struct sip_msg *m;
+		assert_int_equal(sip_msg_parse(&m, f->sent[i].buf, f->sent[i].len, NULL, NULL), 0);
+		assert_int_equal(m->status, 100);
+		sip_msg_free(m);
+	}
+	fx_free(f);
+}
+
 /* The TU answers within 200 ms: no 100 Trying. */
 static void test_invite_tu_answers_first(void **state)
 {
@@ -326,8 +361,10 @@ static void test_noninvite_tcp(void **state)
 	recv_req(f, "REGISTER", BR, SIP_TXN_TCP);
 	struct sip_txn *st = f->req_txn[0];
 	assert_int_equal(sip_txn_state(st), SIP_TXN_COMPLETED);
+	/* The connection it came on; its address with the sent-by port in case the
+	 * connection has closed (18.2.2). */
 	assert_int_equal(f->sent[0].dst.conn_id, 11);
-	assert_int_equal(fx_port(&f->sent[0].dst), 40000);
+	assert_int_equal(fx_port(&f->sent[0].dst), 5070);
 	sip_timers_advance(&f->ts, 0);
 	assert_int_equal(f->ev[0].type, SIP_TXN_EV_TERMINATED);
 	assert_int_equal(f->ev[0].timer, 'J');
@@ -367,6 +404,17 @@ static void test_response_destination(void **state)
 			  "Call-ID: d3\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n"),
 		&src);
 	assert_int_equal(fx_port(&f->sent[2].dst), 5060);
+	/* TLS, no port in sent-by: the connection, else the address at 5061. */
+	struct sip_txn_dest tls = fx_dest(SIP_TXN_TLS, "127.0.0.1", 40001, 77);
+	fx_recv(f, fx_msg("OPTIONS sips:bob@127.0.0.1 SIP/2.0\n"
+			  "Via: SIP/2.0/TLS 127.0.0.1;branch=z9hG4bKd4\n"
+			  "From: <sips:a@127.0.0.1>;tag=1\nTo: <sips:bob@127.0.0.1>\n"
+			  "Call-ID: d4\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n"),
+		&tls);
+	assert_int_equal(f->sent[3].dst.proto, SIP_TXN_TLS);
+	assert_int_equal(f->sent[3].dst.conn_id, 77);
+	assert_int_equal(fx_port(&f->sent[3].dst), 5061);
+	assert_true(sip_txn_is_reliable(f->req_txn[3]));
 	for (int i = 0; i < 3; i++) {
 		char ip[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &f->sent[i].dst.addr.in.sin_addr, ip, sizeof(ip));
@@ -434,6 +482,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_invite_100_trying),
+		cmocka_unit_test(test_100_trying_received_rport),
 		cmocka_unit_test(test_invite_tu_answers_first),
 		cmocka_unit_test(test_invite_udp_timer_g_h),
 		cmocka_unit_test(test_invite_udp_confirmed_timer_i),
