@@ -20,6 +20,9 @@
  *               sync_full = on | off          (fsync every store commit)
  *   [registrar] min_expires = 60, max_expires = 7200, default_expires = 3600,
  *               max_bindings = 16
+ *   [proxy]     timer_c = 180500              (ms, RFC 3261 16.8)
+ *               decline_wait = 4000           (ms: after a 6xx, the longest wait for
+ *                                              the cancelled branches to end)
  *   [auth]      nonce_lifetime = 300
  *               algorithms = sha-256, md5     (the challenges offered, SHA-256 first
  *                                              (RFC 8760); md5 alone for clients that
@@ -47,6 +50,7 @@ struct sip_server_config {
 	bool sync_full;
 	uint32_t min_expires, max_expires, default_expires, max_bindings;
 	uint32_t nonce_lifetime;
+	uint32_t proxy_timer_c_ms, proxy_decline_wait_ms; /* 0: the proxy core's defaults */
 	unsigned auth_algs;         /* SIP_DIGEST_BIT mask offered in challenges; 0: both */
 };
 
