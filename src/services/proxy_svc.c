@@ -626,8 +626,8 @@ struct tgt_acc {
 	bool dst_ok[MAX_TARGETS];
 };
 
-/* A binding: its Contact is the target; when it came over a connection (RFC 5626
- * flow, or simply a UA behind NAT), the request goes back on that connection. */
+/* A binding: its Contact is the target; an RFC 5626 binding (with an instance)
+ * whose flow is still up is reached on that connection instead (5626 5.3). */
 static int loc_cb(const struct sip_location *l, void *arg)
 {
 	struct tgt_acc *a = arg;
@@ -641,7 +641,7 @@ static int loc_cb(const struct sip_location *l, void *arg)
 		return -ENOMEM;
 	a->q[k] = l->q;
 	a->dst_ok[k] = false;
-	if (l->flow_id && sip_net_conn_alive(a->p->env->net, l->flow_id)) {
+	if (l->flow_id && l->instance.len && sip_net_conn_alive(a->p->env->net, l->flow_id)) {
 		struct sip_uri u;
 		enum sip_tp tp;
 		struct sip_net_addr na;
