@@ -57,6 +57,31 @@ uac call5 "$SC/proxy_uac_call.xml" "$P" "${kf[@]}" -key callee bob5 || fail "$P:
 uas_wait
 traced call5.msg '^SIP/2.0 603' && fail "$P: the held 603 went upstream after the 200"
 
+# 5b. q groups (16.6): the q=1.0 contact is tried first; its 486 moves on to the
+#     q=0.5 group, which answers. Then a q=1.0 contact that declines (603): no
+#     further group is tried (16.7), the q=0.5 device never sees the INVITE.
+U8a=$(free_port)
+U8b=$(free_port)
+uas c8a "$(uas_final_sc 486 0)" "$P" "$U8a"
+uas c8b proxy_uas_answer.xml "$P" "$U8b"
+register "$P" bob8 "$U8a" 1.0
+register "$P" bob8 "$U8b" 0.5
+uac call8q "$SC/proxy_uac_call.xml" "$P" "${kf[@]}" -key callee bob8 || fail "$P: q groups: the second group did not answer"
+uas_wait
+U9a=$(free_port)
+U9b=$(free_port)
+uas c9a "$(uas_final_sc 603 0)" "$P" "$U9a"
+uas c9b "$(uas_final_sc 200 0)" "$P" "$U9b"
+c9bpid=${UAS_PIDS[1]}
+UAS_PIDS=("${UAS_PIDS[0]}")
+register "$P" bob9 "$U9a" 1.0
+register "$P" bob9 "$U9b" 0.5
+uac call9q "$(final_sc 603)" "$P" "${kf[@]}" -key callee bob9 || fail "$P: q groups: 603 from the first group not relayed"
+uas_wait
+kill "$c9bpid" 2>/dev/null || true
+wait "$c9bpid" 2>/dev/null || true
+traced c9b.msg '^INVITE' && fail "$P: a lower q group was tried after a 603"
+
 # 6. The caller's CANCEL: 200 to it, CANCEL to the callee (the caller's Reason
 #    copied), 487 upstream.
 U6=$(free_port)
@@ -93,8 +118,8 @@ uac call10 "$(final_sc 404)" "$P" "${kf[@]}" -key callee nobody$P || fail "$P: u
 #     blocked callers (603, and 607 when configured, RFC 8197).
 U11=$(free_port)
 uas c11 "$(uas_final_sc 200 0)" "$P" "$U11"
+c11pid=${UAS_PIDS[0]}
 UAS_PIDS=() # this callee must stay silent: it is killed below
-c11pid=$!
 register "$P" dave "$U11"
 uac call11 "$(final_sc 603)" "$P" "${kf[@]}" -key callee dave || fail "$P: DND: no 603"
 traced call11.msg '^Reason: SIP;cause=603;text="Do Not Disturb"' || fail "$P: DND 603 without its Reason"

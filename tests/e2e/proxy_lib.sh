@@ -8,17 +8,18 @@ SC="$E2E/scenarios"
 DB="$WORK/siphon.db"
 UAS_PIDS=()
 
-# register PROTO USER CONTACT-PORT: a binding sip:USER@127.0.0.1 -> the SIPp callee
-# listening on CONTACT-PORT with PROTO.
+# register PROTO USER CONTACT-PORT [Q]: a binding sip:USER@127.0.0.1 -> the SIPp
+# callee listening on CONTACT-PORT with PROTO (q-value Q, default none).
 register() {
-	python3 - "$PORT" "$1" "$2" "$3" <<'PY' || fail "REGISTER $2 failed"
+	python3 - "$PORT" "$1" "$2" "$3" "${4:-}" <<'PY' || fail "REGISTER $2 failed"
 import sys
 from sipclient import Client
 port, proto, user, cport = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+q = ";q=" + sys.argv[5] if sys.argv[5] else ""
 c = Client(proto, port)
 aor = "sip:%s@127.0.0.1" % user
 r = c.request("REGISTER", "sip:127.0.0.1:%d" % port, aor,
-              ["Contact: <sip:%s@127.0.0.1:%d;transport=%s>" % (user, cport, proto), "Expires: 60"])
+              ["Contact: <sip:%s@127.0.0.1:%d;transport=%s>%s" % (user, cport, proto, q), "Expires: 60"])
 c.close()
 assert r.status == 200, r
 PY
