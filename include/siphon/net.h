@@ -145,6 +145,7 @@ struct sip_net_config {
 	void *arg;                     /* passed to every callback above */
 	struct sip_limits limits;      /* parser limits (zeros: defaults) */
 	unsigned max_conns;            /* open stream connections; 0: 1024 */
+	unsigned udp_rcvbuf;           /* SO_RCVBUF of UDP listeners in bytes; 0: the kernel's */
 	size_t max_conn_rbuf;          /* bytes buffered per connection for an incomplete
 					  message; 0: the message size limit */
 	size_t max_conn_wbuf;          /* bytes queued for writing per connection; 0: 1 MiB */

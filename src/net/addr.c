@@ -98,11 +98,48 @@ bool sip_net_addr_eq(const struct sip_net_addr *a, const struct sip_net_addr *b)
 	return false;
 }
 
+/* Dotted quad without inet_ntop, whose IPv4 path is a sprintf: every response's
+ * received= and every registration's source go through here. */
+static size_t ip4_format(char *dst, const unsigned char *ip)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = ip[i];
+		if (v >= 100)
+			dst[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			dst[n++] = (char)('0' + v / 10 % 10);
+		dst[n++] = (char)('0' + v % 10);
+		if (i < 3)
+			dst[n++] = '.';
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+static size_t u16_format(char *dst, unsigned v)
+{
+	char tmp[6];
+	size_t k = 0, n = 0;
+
+	do {
+		tmp[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k)
+		dst[n++] = tmp[--k];
+	dst[n] = '\0';
+	return n;
+}
+
 size_t sip_net_addr_ip(char *dst, const struct sip_net_addr *a)
 {
 	const void *src = a->u.sa.sa_family == AF_INET6 ? (const void *)&a->u.in6.sin6_addr
 							 : (const void *)&a->u.in4.sin_addr;
 
+	if (a->u.sa.sa_family == AF_INET)
+		return ip4_format(dst, (const unsigned char *)&a->u.in4.sin_addr);
 	if ((a->u.sa.sa_family != AF_INET && a->u.sa.sa_family != AF_INET6) ||
 	    !inet_ntop(a->u.sa.sa_family, src, dst, SIP_NET_IPSTR)) {
 		dst[0] = '\0';
@@ -116,6 +153,11 @@ size_t sip_net_addr_format(char *dst, const struct sip_net_addr *a)
 	char ip[SIP_NET_IPSTR];
 	int n;
 
+	if (a->u.sa.sa_family == AF_INET) {
+		size_t k = ip4_format(dst, (const unsigned char *)&a->u.in4.sin_addr);
+		dst[k++] = ':';
+		return k + u16_format(dst + k, sip_net_addr_port(a));
+	}
 	sip_net_addr_ip(ip, a);
 	if (a->u.sa.sa_family == AF_INET6)
 		n = snprintf(dst, SIP_NET_ADDRSTR, "[%s]:%u", ip, sip_net_addr_port(a));

@@ -95,6 +95,15 @@ int sip_udp_listen(struct sip_listener *lis)
 	err = uv_udp_getsockname(&lis->h.udp, &lis->addr.u.sa, &namelen);
 	if (err)
 		goto fail;
+	if (net->cfg.udp_rcvbuf) {
+		/* A server's burst absorber: while the loop is busy (or not scheduled
+		 * on a loaded host) datagrams wait here instead of being dropped and
+		 * retransmitted 500 ms later. The kernel caps it at net.core.rmem_max. */
+		int sz = (int)net->cfg.udp_rcvbuf;
+		if (uv_recv_buffer_size((uv_handle_t *)&lis->h.udp, &sz) != 0)
+			sip_log_debug("net", "could not set the UDP receive buffer to %u bytes",
+				      net->cfg.udp_rcvbuf);
+	}
 	err = uv_udp_recv_start(&lis->h.udp, udp_alloc, udp_recv);
 	if (err)
 		goto fail;

@@ -86,10 +86,16 @@ int sip_net_via_apply(struct sip_out *o, struct sip_msg *req, const struct sip_n
 			err = sip_buf_append_str(&b, param);
 	}
 	/* RFC 3261 20.42 / RFC 3581: received carries the bare IP (no brackets). */
-	if (!err && fix->add_received)
-		err = sip_buf_printf(&b, ";received=%s", fix->received);
-	if (!err && fix->fill_rport)
-		err = sip_buf_printf(&b, ";rport=%u", fix->rport);
+	if (!err && fix->add_received) {
+		err = sip_buf_append(&b, ";received=", 10);
+		if (!err)
+			err = sip_buf_append_cstr(&b, fix->received);
+	}
+	if (!err && fix->fill_rport) {
+		err = sip_buf_append(&b, ";rport=", 7);
+		if (!err)
+			err = sip_buf_append_u64(&b, fix->rport);
+	}
 	if (!err)
 		err = sip_out_via_pop(o);
 	if (!err)

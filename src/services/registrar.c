@@ -370,6 +370,7 @@ static void reg_stop(void *ctx)
 				free(w);
 			}
 			a->wait_head = a->wait_tail = NULL;
+			a->nwait = 0;
 			for (struct reg_binding *b = a->bindings; b; b = b->next)
 				sip_timer_stop(reg->env->timers, &b->timer);
 		}

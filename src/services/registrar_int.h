@@ -54,6 +54,7 @@ struct reg_aor {
 	struct reg_wait *wait_head, *wait_tail; /* REGISTERs waiting for it */
 	uint32_t hash;
 	uint16_t aor_len;
+	uint16_t nwait;             /* entries in the wait queue (bounded) */
 	char aor[];
 };
 
@@ -79,6 +80,8 @@ struct sip_registrar {
 	size_t restore_expired;
 	bool stopping;
 	struct sip_buf canon;                 /* canonical To AOR of the request at hand */
+	int64_t date_sec;                     /* the second date[] was formatted for */
+	char date[40];                        /* Date header value (RFC 3261 20.17) */
 	struct sip_buf tmp;
 	struct sip_buf chal[SIP_DIGEST_ALG_COUNT];
 };

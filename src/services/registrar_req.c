@@ -14,38 +14,6 @@
 
 #define MAX_CONTACTS 32
 
-/* "ip:port" of a (as sip_net_addr_format), without printf for IPv4: the
- * registrar formats the source of every REGISTER (a measurable part of its CPU). */
-static size_t addr_fmt(char dst[SIP_NET_ADDRSTR], const struct sip_net_addr *a)
-{
-	char tmp[8];
-	size_t n = 0, k;
-	unsigned v;
-
-	if (a->u.sa.sa_family != AF_INET)
-		return sip_net_addr_format(dst, a);
-	const unsigned char *ip = (const unsigned char *)&a->u.in4.sin_addr;
-	for (int i = 0; i < 4; i++) {
-		v = ip[i];
-		if (v >= 100)
-			dst[n++] = (char)('0' + v / 100);
-		if (v >= 10)
-			dst[n++] = (char)('0' + v / 10 % 10);
-		dst[n++] = (char)('0' + v % 10);
-		dst[n++] = i < 3 ? '.' : ':';
-	}
-	v = sip_net_addr_port(a);
-	k = 0;
-	do {
-		tmp[k++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (k)
-		dst[n++] = tmp[--k];
-	dst[n] = '\0';
-	return n;
-}
-
 static int64_t wall_now(void)
 {
 	return (int64_t)time(NULL);
@@ -142,6 +110,18 @@ static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_re
 			err = -ENOMEM;
 		else
 			err = sip_out_add(o, SIP_HDR_CONTACT, sip_buf_str(&reg->tmp));
+	}
+	/* 10.3 step 8: "The response SHOULD include a Date header field" (a UA without
+	 * a clock sets it from there). Formatted once per second. */
+	if (!err) {
+		if (reg->date_sec != now) {
+			struct tm tm;
+			time_t t = (time_t)now;
+			gmtime_r(&t, &tm);
+			strftime(reg->date, sizeof(reg->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			reg->date_sec = now;
+		}
+		err = sip_out_add_name(o, SIP_STR("Date"), sip_str_from_cstr(reg->date));
 	}
 	/* RFC 3327 5.3: the Path the binding was stored with goes back to a UA that
 	 * supports it. */
@@ -298,6 +278,7 @@ static void drain(struct sip_registrar *reg, struct reg_aor *a)
 		a->wait_head = w->next;
 		if (!a->wait_head)
 			a->wait_tail = NULL;
+		a->nwait--;
 		process(reg, a, &w->req);
 		sip_req_done(&w->req);
 		free(w);
@@ -373,8 +354,8 @@ static int batch_put(struct sip_store_batch *batch, struct reg_aor *a, struct re
 
 	if (h)
 		ua = h->value;
-	addr_fmt(recv, &r->src.remote);
-	addr_fmt(local, &r->src.local);
+	sip_net_addr_format(recv, &r->src.remote);
+	sip_net_addr_format(local, &r->src.local);
 	sb = (struct sip_store_binding){
 		.aor = { a->aor, a->aor_len },
 		.contact = reg_b_contact(b),
@@ -526,7 +507,7 @@ static void process(struct sip_registrar *reg, struct reg_aor *a, struct sip_req
 						goto oom;
 					}
 					f[RB_PATH] = sip_buf_str(&pb);
-					addr_fmt(recv, &r->src.remote);
+					sip_net_addr_format(recv, &r->src.remote);
 					f[RB_RECEIVED] = sip_str_from_cstr(recv);
 					nb = reg_binding_new(f);
 					sip_buf_free(&pb);
@@ -645,14 +626,26 @@ void reg_handle(void *ctx, struct sip_req *r)
 	}
 	a->reg = reg;
 	if (a->pending) {
-		/* Wait behind the write in flight (see registrar.h). */
-		struct reg_wait *w = malloc(sizeof(*w));
+		/* Wait behind the write in flight (see registrar.h), a few at most: a
+		 * flood on one AOR must not grow memory while the disk is slow. */
+		struct reg_wait *w = a->nwait < 32 ? malloc(sizeof(*w)) : NULL;
+		if (!w && a->nwait >= 32) {
+			struct sip_out *o;
+			if (sip_req_response(&o, r, 503, NULL) != 0)
+				return;
+			if (sip_out_add(o, SIP_HDR_RETRY_AFTER, SIP_STR("1")) == 0)
+				(void)sip_req_send(r, o);
+			else
+				sip_out_free(o);
+			return;
+		}
 		if (!w) {
 			reply_err(r, 500, NULL);
 			return;
 		}
 		w->next = NULL;
 		w->req = *r;
+		a->nwait++;
 		r->msg = NULL;
 		if (a->wait_tail)
 			a->wait_tail->next = w;

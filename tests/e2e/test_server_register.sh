@@ -45,6 +45,7 @@ for proto in ("udp", "tcp"):
     c = Client(proto, port)
     r = c.request("REGISTER", RURI, aor, ["Contact: <%s>" % A, "Expires: 60"])
     assert r.status == 200 and near(r.contacts().get(A), 60), r
+    assert r.get("date") and r.get("date").endswith(" GMT"), r   # 10.3 step 8
     # Refresh: same Call-ID, higher CSeq.
     r = c.request("REGISTER", RURI, aor, ["Contact: <%s>;expires=30" % A])
     assert r.status == 200 and near(r.contacts().get(A), 30), r

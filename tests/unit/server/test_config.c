@@ -28,6 +28,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.db, "siphon.db");
 	assert_true(c.auth);
 	assert_int_equal(c.log_level, SIP_LOG_INFO);
+	assert_int_equal(c.commit_interval_us, 20000);
 	sip_server_config_free(&c);
 }
 
@@ -46,6 +47,10 @@ static void test_set(void **state)
 	assert_false(c.auth);
 	assert_int_equal(sip_server_config_set(&c, "registrar", "min_expires", "30", msg, sizeof(msg)), 0);
 	assert_int_equal(c.min_expires, 30);
+	assert_int_equal(sip_server_config_set(&c, "server", "commit_interval_ms", "0", msg, sizeof(msg)), 0);
+	assert_int_equal(c.commit_interval_us, -1);
+	assert_int_equal(sip_server_config_set(&c, "server", "commit_interval_ms", "5", msg, sizeof(msg)), 0);
+	assert_int_equal(c.commit_interval_us, 5000);
 	assert_int_equal(sip_server_config_set(&c, "auth", "algorithms", "md5", msg, sizeof(msg)), 0);
 	assert_int_equal(c.auth_algs, SIP_DIGEST_BIT(SIP_DIGEST_MD5));
 	assert_int_equal(sip_server_config_set(&c, "auth", "algorithms", "SHA-256, MD5", msg, sizeof(msg)), 0);
