@@ -325,6 +325,7 @@ int sip_registrar_alloc(struct sip_registrar **rp, struct sip_svc_env *env,
 	if (!reg)
 		return -ENOMEM;
 	reg->env = env;
+	sip_svc_auth_init(&reg->auth, env, SIP_SVC_AUTH_UAS);
 	if (cfg)
 		reg->cfg = *cfg;
 	if (!reg->cfg.min_expires)
@@ -397,8 +398,7 @@ void sip_registrar_free(struct sip_registrar *reg)
 	free(reg->buckets);
 	sip_buf_free(&reg->canon);
 	sip_buf_free(&reg->tmp);
-	for (int i = 0; i < SIP_DIGEST_ALG_COUNT; i++)
-		sip_buf_free(&reg->chal[i]);
+	sip_svc_auth_free(&reg->auth);
 	free(reg);
 }
 

@@ -141,123 +141,12 @@ static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_re
 
 /* ------------------------------------------------------------------ authentication */
 
-static void challenge(struct sip_registrar *reg, struct sip_req *r, bool stale)
-{
-	struct sip_auth_challenge_opts opts = {
-		.realm = reg->env->domain, .stale = stale, .algs = reg->env->auth_algs,
-	};
-	struct sip_out *o;
-	size_t n = 0;
-
-	for (int i = 0; i < SIP_DIGEST_ALG_COUNT; i++)
-		sip_buf_reset(&reg->chal[i]);
-	if (sip_auth_challenge(reg->chal, &n, reg->env->nonces, &opts) != 0 ||
-	    sip_req_response(&o, r, 401, NULL) != 0) {
-		(void)sip_req_reply(r, 500, NULL);
-		return;
-	}
-	/* RFC 8760 2.4: one WWW-Authenticate per algorithm, SHA-256 first. */
-	for (size_t i = 0; i < n; i++) {
-		if (sip_out_add(o, SIP_HDR_WWW_AUTHENTICATE, sip_buf_str(&reg->chal[i])) != 0) {
-			sip_out_free(o);
-			(void)sip_req_reply(r, 500, NULL);
-			return;
-		}
-	}
-	(void)sip_req_send(r, o);
-}
-
-/* RFC 3261 10.3 steps 3 and 4: authenticate, then check that the user owns aor.
+/* RFC 3261 10.3 steps 3 and 4: authenticate (401, WWW-Authenticate), then check
+ * that the user owns aor (the digest code shared with the proxy: svc_auth.c).
  * true: go on; false: answered. */
 static bool authenticate(struct sip_registrar *reg, struct sip_req *r, struct sip_str aor)
 {
-	const struct sip_auth *cred = NULL, *c;
-	struct sip_store_user u = { 0 };
-	struct sip_auth_verdict v;
-	struct sip_auth_request areq = {
-		.realm = reg->env->domain,
-		.method = r->msg->method_str,
-		.request_uri = r->msg->ruri_str,
-	};
-	enum sip_digest_alg alg;
-	struct sip_str key, ha1 = SIP_STR_NULL;
-	char reason[160], peer[SIP_REQ_PEERSTR];
-	bool ok = false;
-	int rc;
-
-	for (unsigned idx = 0;; idx++) {
-		rc = sip_msg_auth(r->msg, SIP_HDR_AUTHORIZATION, idx, &c);
-		if (rc == SIP_ENOTFOUND)
-			break;
-		if (rc) {
-			reply_err(r, 400, "Bad Request (malformed Authorization)");
-			return false;
-		}
-		if (sip_str_caseeq_cstr(c->scheme, "Digest") && sip_str_caseeq(c->realm, reg->env->domain)) {
-			cred = c;
-			break;
-		}
-	}
-	if (!cred || sip_auth_cred_alg(&alg, cred) != 0) {
-		challenge(reg, r, false);
-		return false;
-	}
-	/* The user's record: username@domain, canonical like the store's keys. */
-	sip_buf_reset(&reg->tmp);
-	if (sip_buf_append_str(&reg->tmp, cred->username) || sip_buf_append(&reg->tmp, "@", 1) ||
-	    sip_buf_append_str(&reg->tmp, reg->env->domain)) {
-		reply_err(r, 500, NULL);
-		return false;
-	}
-	{
-		struct sip_buf kb = SIP_BUF_INIT;
-		if (sip_store_aor_canon(&kb, NULL, NULL, sip_buf_str(&reg->tmp)) == 0) {
-			key = sip_buf_str(&kb);
-			if (sip_store_user_get(reg->env->store, key, &u) == 0)
-				ha1 = alg == SIP_DIGEST_SHA256 ? u.ha1_sha256 : u.ha1_md5;
-		}
-		sip_buf_free(&kb);
-	}
-	if (sip_auth_verify(&v, reg->env->nonces, cred, &areq, ha1) != 0) {
-		sip_store_user_clear(&u);
-		reply_err(r, 500, NULL);
-		return false;
-	}
-	switch (v.result) {
-	case SIP_AUTH_OK:
-		if (sip_str_eq(u.aor, aor)) {
-			ok = true;
-			break;
-		}
-		sip_log_info("registrar", "REGISTER %.*s from %s call-id %.*s: user %.*s does not own it (403)",
-			     SIP_STR_ARG(aor), sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)),
-			     SIP_STR_ARG(cred->username));
-		reply_err(r, 403, "Forbidden (not the owner of this address of record)");
-		break;
-	case SIP_AUTH_MALFORMED:
-		snprintf(reason, sizeof(reason), "Bad Request (%s)", v.reason);
-		reply_err(r, 400, reason);
-		break;
-	case SIP_AUTH_STALE:
-	case SIP_AUTH_REPLAY:
-		/* RFC 7616 3.3: stale=true asks for a new nonce without a new password. */
-		if (v.result == SIP_AUTH_REPLAY)
-			sip_log_info("registrar", "REGISTER %.*s from %s call-id %.*s: replayed nonce count",
-				     SIP_STR_ARG(aor), sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)));
-		challenge(reg, r, true);
-		break;
-	case SIP_AUTH_BAD_PASSWORD:
-		sip_log_info("registrar", "REGISTER %.*s from %s call-id %.*s: bad credentials for %.*s (403)",
-			     SIP_STR_ARG(aor), sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)),
-			     SIP_STR_ARG(cred->username));
-		reply_err(r, 403, "Forbidden (bad credentials)");
-		break;
-	default:
-		challenge(reg, r, false);
-		break;
-	}
-	sip_store_user_clear(&u);
-	return ok;
+	return sip_svc_auth_check(&reg->auth, r, aor, "registrar");
 }
 
 /* ------------------------------------------------------------------ processing */

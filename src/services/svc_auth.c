@@ -123,9 +123,10 @@ bool sip_svc_auth_check(struct sip_svc_auth *a, struct sip_req *r, struct sip_st
 			ok = true;
 			break;
 		}
-		sip_log_info(who, "%.*s %.*s from %s call-id %.*s: user %.*s is not that user (403)",
+		sip_log_info(who, "%.*s %.*s from %s call-id %.*s: user %.*s %s (403)",
 			     SIP_STR_ARG(r->msg->method_str), SIP_STR_ARG(aor), sip_req_peer(r, peer),
-			     SIP_STR_ARG(sip_req_call_id(r)), SIP_STR_ARG(cred->username));
+			     SIP_STR_ARG(sip_req_call_id(r)), SIP_STR_ARG(cred->username),
+			     proxy ? "is not the From user" : "does not own it");
 		answer(a, r, 403, proxy ? "Forbidden (From is not the authenticated user)"
 					: "Forbidden (not the owner of this address of record)", who);
 		break;
