@@ -30,11 +30,21 @@
 
 struct sip_registrar;
 struct sip_proxy_svc;
+struct sip_events_dialog;
+
+/* The dialog-event feed (RFC 4235): called when a proxied INVITE of a user of the
+ * domain changes state (trying, early on a 1xx, confirmed on a 2xx, terminated on a
+ * failure, a CANCEL or a BYE), once for the callee's AOR and once for the caller's
+ * when the caller is one of ours too (d->initiator). The events service plugs
+ * sip_events_dialog_update in here; d and its slices are valid during the call. */
+typedef void (*sip_proxy_dialog_hook)(void *arg, struct sip_str entity, const struct sip_events_dialog *d);
 
 struct sip_proxy_svc_config {
 	struct sip_registrar *registrar; /* the location service (borrowed); NULL: none */
 	uint32_t timer_c_ms;             /* 16.8; 0: the core's default (180.5 s) */
 	uint32_t decline_wait_ms;        /* bound on waiting after a 6xx; 0: 4 s */
+	sip_proxy_dialog_hook dialog;    /* NULL: no dialog events */
+	void *dialog_arg;
 };
 
 /* 0 or -ENOMEM. env and the registrar are borrowed and must outlive the service. */

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "siphon/err.h"
+#include "siphon/events.h"
 #include "siphon/log.h"
 #include "siphon/net.h"
 #include "siphon/proxy.h"
@@ -65,6 +66,11 @@ struct pcall {
 	struct pbranch *br;
 	struct sip_timer timer_decline;
 	struct sip_buf strs;         /* the targets' URIs (the context borrows them) */
+	/* Dialog events (only with a hook): the callee's and the caller's AORs,
+	 * when they are users of the domain, in strs-independent storage. */
+	struct sip_buf dlg;          /* callee AOR, then caller AOR */
+	size_t dlg_callee, dlg_caller;
+	bool dlg_final;
 };
 
 struct sip_proxy_svc {
@@ -91,6 +97,8 @@ struct sip_proxy_svc {
 	size_t ncalls;
 	struct sip_buf tmp, out, canon;
 	struct sip_svc_auth auth;
+	sip_proxy_dialog_hook dialog;
+	void *dialog_arg;
 	uint64_t tagctr;
 	bool stopping;
 };
@@ -415,8 +423,50 @@ static void call_unref(struct pcall *c)
 		return;
 	call_stop_timers(c);
 	sip_buf_free(&c->strs);
+	sip_buf_free(&c->dlg);
 	free(c->br);
 	free(c);
+}
+
+/* RFC 4235 states of a proxied INVITE for the events service: the INVITE (msg, the
+ * server transaction's request) and, when there is one, the response going
+ * upstream (resp, parsed by the caller). */
+static void dialog_report(struct pcall *c, enum sip_events_dialog_state state, int code,
+			  struct sip_msg *resp, const char *event)
+{
+	struct sip_proxy_svc *p = c->p;
+	struct sip_msg *req = c->st ? sip_txn_request(c->st) : NULL;
+	const struct sip_addr *from, *to, *rto;
+	struct sip_events_dialog d = { .state = state, .code = code };
+
+	if (!p->dialog || !req || (!c->dlg_callee && !c->dlg_caller) ||
+	    sip_msg_from(req, &from) != 0 || sip_msg_to(req, &to) != 0 ||
+	    sip_msg_call_id(req, &d.call_id) != 0)
+		return;
+	if (event)
+		d.event = sip_str_from_cstr(event);
+	if (resp && sip_msg_to(resp, &rto) == 0)
+		d.remote_tag = rto->tag;
+	d.id = d.call_id;
+	if (c->dlg_callee) {
+		/* The callee's view: local = the To side. */
+		d.initiator = false;
+		d.local_tag = d.remote_tag;
+		d.remote_tag = from->tag;
+		d.local_identity = to->uri_str;
+		d.remote_identity = from->uri_str;
+		d.remote_display = from->display;
+		p->dialog(p->dialog_arg, (struct sip_str){ c->dlg.p, c->dlg_callee }, &d);
+		d.remote_tag = d.local_tag;
+	}
+	if (c->dlg_caller) {
+		d.initiator = true;
+		d.local_tag = from->tag;
+		d.local_identity = from->uri_str;
+		d.remote_identity = to->uri_str;
+		d.remote_display = to->display;
+		p->dialog(p->dialog_arg, (struct sip_str){ c->dlg.p + c->dlg_callee, c->dlg_caller }, &d);
+	}
 }
 
 /* The context is no longer needed once its final response went upstream and every
@@ -544,11 +594,26 @@ static int op_send_cancel(void *arg, unsigned i, struct sip_str msg)
 static int op_send_response(void *arg, int status, struct sip_str msg)
 {
 	struct pcall *c = arg;
+	int err;
 
-	(void)status;
 	if (!c->st)
 		return -ENOTCONN;
-	return sip_txn_respond(c->st, msg.p, msg.len);
+	err = sip_txn_respond(c->st, msg.p, msg.len);
+	if (c->p->dialog && (c->dlg_callee || c->dlg_caller) && !c->dlg_final && status > 100) {
+		struct sip_msg *m;
+		if (sip_msg_parse(&m, msg.p, msg.len, NULL, NULL) == 0) {
+			if (status < 200)
+				dialog_report(c, SIP_EVENTS_DLG_EARLY, status, m, NULL);
+			else if (status < 300)
+				dialog_report(c, SIP_EVENTS_DLG_CONFIRMED, status, m, NULL);
+			else
+				dialog_report(c, SIP_EVENTS_DLG_TERMINATED, status, m,
+					      status == 487 ? "cancelled" : "rejected");
+			sip_msg_free(m);
+		}
+		c->dlg_final = status >= 200;
+	}
+	return err;
 }
 
 static void timer_c_fired(struct sip_timer *t)
@@ -773,8 +838,25 @@ static bool authorize(struct sip_proxy_svc *p, struct sip_req *r)
 	return sip_svc_auth_check(&p->auth, r, aor, "proxy");
 }
 
+/* The AORs a proxied INVITE reports dialog events for: the callee's (callee, when
+ * the Request-URI was a user of the domain) and the caller's (From in the domain). */
+static void dialog_setup(struct sip_proxy_svc *p, struct pcall *c, struct sip_req *r, struct sip_str callee)
+{
+	const struct sip_addr *from, *to;
+	struct sip_str aor;
+
+	if (!p->dialog || r->msg->method != SIP_METHOD_INVITE ||
+	    (sip_msg_to(r->msg, &to) == 0 && to->tag.len))
+		return;
+	if (callee.len && sip_buf_append_str(&c->dlg, callee) == 0)
+		c->dlg_callee = callee.len;
+	if (sip_msg_from(r->msg, &from) == 0 && sip_svc_is_our_domain(p->env, &from->uri) &&
+	    local_aor(p, &aor, &from->uri) == 0 && sip_buf_append_str(&c->dlg, aor) == 0)
+		c->dlg_caller = aor.len;
+}
+
 static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct sip_proxy_req *preq,
-		      struct tgt_acc *acc)
+		      struct tgt_acc *acc, struct sip_str callee)
 {
 	struct sip_proxy_target tg[MAX_TARGETS];
 	struct sip_proxy_fwd def = { 0 };
@@ -850,6 +932,8 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	c->refs = 2; /* the server transaction and the context */
 	calls_insert(p, c);
 	sip_txn_set_cb(r->st, srv_cb, c);
+	dialog_setup(p, c, r, callee);
+	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
 	c->refs++;
 	(void)sip_proxy_ctx_start(c->ctx);
 	call_check(c);
@@ -931,6 +1015,7 @@ static void handle(void *ctx, struct sip_req *r)
 	struct tgt_acc acc = { .p = p, .strs = &strs };
 	const struct sip_uri *ru;
 	struct sip_uri ruri;
+	struct sip_buf callee = SIP_BUF_INIT;
 	int err;
 
 	self_init(p);
@@ -983,7 +1068,13 @@ static void handle(void *ctx, struct sip_req *r)
 			reply(r, 500, NULL);
 			return;
 		}
+		if (p->dialog && sip_buf_append_str(&callee, aor) != 0) {
+			sip_buf_free(&strs);
+			reply(r, 500, NULL);
+			return;
+		}
 		if (!acc.n) {
+			sip_buf_free(&callee);
 			/* 16.5: no target. An AOR with nobody registered is
 			 * temporarily unavailable; one that is nobody's is not found. */
 			reply(r, u->exists ? 480 : 404, NULL);
@@ -1001,7 +1092,8 @@ static void handle(void *ctx, struct sip_req *r)
 		}
 		acc.n = 1;
 	}
-	err = call_start(p, r, &preq, &acc);
+	err = call_start(p, r, &preq, &acc, sip_buf_str(&callee));
+	sip_buf_free(&callee);
 	sip_buf_free(&strs);
 	if (err)
 		reply(r, 500, NULL);
@@ -1028,6 +1120,7 @@ static void svc_free(void *ctx)
 			if (c->ctx)
 				sip_proxy_ctx_free(c->ctx);
 			sip_buf_free(&c->strs);
+			sip_buf_free(&c->dlg);
 			free(c->br);
 			free(c);
 			c = n;
@@ -1052,6 +1145,8 @@ int sip_proxy_svc_alloc(struct sip_proxy_svc **pp, struct sip_svc_env *env,
 		return -ENOMEM;
 	p->env = env;
 	p->reg = cfg->registrar;
+	p->dialog = cfg->dialog;
+	p->dialog_arg = cfg->dialog_arg;
 	p->pcfg.timer_c_ms = cfg->timer_c_ms;
 	p->pcfg.decline_wait_ms = cfg->decline_wait_ms;
 	p->umask = 4095;
