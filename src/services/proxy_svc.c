@@ -58,6 +58,8 @@ struct pbranch {
  * at it. It lives while any of them does (refs). */
 struct pcall {
 	struct pcall *hnext;         /* in the service's table, keyed by the server txn */
+	struct pcall *prev, *next;   /* every live call (freed at exit if transactions
+				      * that still pointed at it were dropped) */
 	struct sip_proxy_svc *p;
 	struct sip_txn *st;
 	struct sip_proxy_ctx *ctx;
@@ -95,6 +97,7 @@ struct sip_proxy_svc {
 	struct pcall **cb;
 	uint32_t cmask;
 	size_t ncalls;
+	struct pcall *all;
 	struct sip_buf tmp, out, canon;
 	struct sip_svc_auth auth;
 	sip_proxy_dialog_hook dialog;
@@ -421,6 +424,12 @@ static void call_unref(struct pcall *c)
 {
 	if (--c->refs)
 		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->p->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	call_stop_timers(c);
 	sip_buf_free(&c->strs);
 	sip_buf_free(&c->dlg);
@@ -931,6 +940,10 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	}
 	c->refs = 2; /* the server transaction and the context */
 	calls_insert(p, c);
+	c->next = p->all;
+	if (p->all)
+		p->all->prev = c;
+	p->all = c;
 	sip_txn_set_cb(r->st, srv_cb, c);
 	dialog_setup(p, c, r, callee);
 	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
@@ -1113,18 +1126,14 @@ static void svc_free(void *ctx)
 	if (!p)
 		return;
 	/* The transaction layer is gone (no more callbacks): release what is left. */
-	for (uint32_t i = 0; i <= p->cmask; i++) {
-		struct pcall *c = p->cb[i];
-		while (c) {
-			struct pcall *n = c->hnext;
-			if (c->ctx)
-				sip_proxy_ctx_free(c->ctx);
-			sip_buf_free(&c->strs);
-			sip_buf_free(&c->dlg);
-			free(c->br);
-			free(c);
-			c = n;
-		}
+	for (struct pcall *c = p->all, *n; c; c = n) {
+		n = c->next;
+		if (c->ctx)
+			sip_proxy_ctx_free(c->ctx);
+		sip_buf_free(&c->strs);
+		sip_buf_free(&c->dlg);
+		free(c->br);
+		free(c);
 	}
 	users_flush(p);
 	free(p->ub);
