@@ -908,8 +908,15 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 		if (acc->dst_ok[k]) {
 			b->dst = acc->dst[k];
 			b->dst_ok = true;
-		} else if (!sip_proxy_req_routed(preq) && uri_dest(&b->dst, tg[k].uri) == 0) {
-			b->dst_ok = true;
+		} else if (!sip_proxy_req_routed(preq)) {
+			b->dst_ok = uri_dest(&b->dst, tg[k].uri) == 0;
+		} else {
+			/* 16.6 item 7: the next hop is the first Route value left (a
+			 * strict router's too: it becomes the Request-URI). Known now,
+			 * so the Via names the transport the request leaves on. */
+			const struct sip_addr *ra;
+			b->dst_ok = sip_msg_route(r->msg, preq->route_first, &ra) == 0 &&
+				    uri_dest(&b->dst, ra->uri_str) == 0;
 		}
 		if (b->dst_ok) {
 			out = tp_index(net_tp(b->dst.proto));

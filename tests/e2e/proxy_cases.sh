@@ -15,6 +15,22 @@ traced c1.msg "^Via: SIP/2.0/${P^^} 127.0.0.1:$PORT;branch=z9hG4bK" || fail "$P:
 traced c1.msg "^BYE sip:" || fail "$P: the BYE did not reach the callee"
 traced call1.msg "^Record-Route: <sip:127.0.0.1:$PORT" || fail "$P: no Record-Route in the 200"
 
+# 1b. Over TCP, a callee on UDP: the transport changes, so the proxy record-routes
+#     twice (RFC 5658), and the ACK and the BYE carrying both Route values still
+#     reach the callee.
+if [ "$P" = tcp ]; then
+	U1b=$(free_port)
+	uas c1b proxy_uas_answer.xml udp "$U1b"
+	register udp bob1b "$U1b"
+	uac call1b "$SC/proxy_uac_call.xml" tcp "${kf[@]}" -key callee bob1b || fail "tcp->udp call failed"
+	uas_wait
+	traced c1b.msg "^Record-Route: <sip:127.0.0.1:$PORT;lr>, *<sip:127.0.0.1:$PORT;transport=tcp;lr>|^Record-Route: <sip:127.0.0.1:$PORT;lr>" ||
+		fail "tcp->udp: no UDP Record-Route on top"
+	traced c1b.msg "transport=tcp;lr" || fail "tcp->udp: no TCP Record-Route for the caller's side"
+	traced c1b.msg "^Via: SIP/2.0/UDP 127.0.0.1:$PORT;branch=" || fail "tcp->udp: the forwarded INVITE's Via is not UDP"
+	traced c1b.msg "^BYE sip:" || fail "tcp->udp: the BYE did not reach the callee"
+fi
+
 # 2. 603 from the only contact: relayed, ACK absorbed hop by hop.
 U2=$(free_port)
 uas c2 "$(uas_final_sc 603 0)" "$P" "$U2"
