@@ -87,15 +87,19 @@ for ident, name, cf in rows:
     o.append('\t[SIP_HDR_%s] = "%s",' % (ident, name.lower()))
 o.append("};")
 o.append("")
-o.append("/* Lower-case names as three little-endian 64-bit words (zero-padded), for the")
-o.append(" * word-at-a-time compare of the parser, which may read past a name. */")
-o.append("const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3] = {")
+o.append("/* Lower-case names as three little-endian 64-bit words (zero-padded) and the")
+o.append(" * byte masks of the name's length, for the branch-free word-at-a-time compare")
+o.append(" * of the parser, which may read past a name. */")
+o.append("const struct sip_hdr_words sip_hdr_lcw_[SIP_HDR__COUNT] = {")
 for ident, name, cf in rows:
     b = name.lower().encode().ljust(24, b"\0")
-    if len(name) > 23:
-        sys.exit("gen_hdrnames: %s is longer than 23 characters" % name)
+    if len(name) > 24:
+        sys.exit("gen_hdrnames: %s is longer than 24 characters" % name)
     words = [int.from_bytes(b[i:i + 8], "little") for i in (0, 8, 16)]
-    o.append("\t[SIP_HDR_%s] = { %s }," % (ident, ", ".join("0x%016xu" % w for w in words)))
+    mb = (b"\xff" * len(name)).ljust(24, b"\0")
+    masks = [int.from_bytes(mb[i:i + 8], "little") for i in (0, 8, 16)]
+    o.append("\t[SIP_HDR_%s] = { { %s },\n\t\t{ %s } }," % (ident, ", ".join("0x%016xu" % w for w in words),
+                                                       ", ".join("0x%016xu" % w for w in masks)))
 o.append("};")
 o.append("")
 o.append("/* Perfect hash slot -> candidate: SIP_HDR_HASH(len, lower(first), lower(last)) gives")

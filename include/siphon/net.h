@@ -184,6 +184,15 @@ struct sip_listener *sip_net_find_listener(struct sip_net *net, enum sip_tp tp,
 int sip_net_send(struct sip_net *net, const struct sip_net_dest *dst, const char *buf,
 		 size_t len, uint64_t *conn_id);
 
+/* Batch UDP sends. Between sip_net_cork and the matching sip_net_uncork (they
+ * nest), UDP datagrams are copied aside and handed to the kernel together with
+ * sendmmsg(2) at the outermost uncork (or every 64): one system call for a burst
+ * of responses, e.g. the registrar's 200s released by one store commit. A corked
+ * UDP send returns 0 once copied; a later failure is logged (UDP reports nothing
+ * useful to the sender anyway). Stream sends are not affected. */
+void sip_net_cork(struct sip_net *net);
+void sip_net_uncork(struct sip_net *net);
+
 /* Close every socket. cb (may be NULL) runs once every handle is closed, after
  * the net has been freed; keep running the loop until then. */
 void sip_net_close(struct sip_net *net, sip_net_closed_cb cb, void *arg);

@@ -11,6 +11,9 @@ enum cli_exit {
 	CLI_USAGE = 2,     /* bad command line or bad argument */
 };
 
+/* The options every toolkit command takes (src/cli/ua.h). */
+#define UA_OPTS_USAGE_TEXT "[--from URI] [--user U] [--password P] [--transport udp|tcp|tls] [--proxy HOST[:PORT]] [--timeout S] [--verbose] [--json]"
+
 #define SIPHON_CMD(name, fn, min, max, usage, summary) int fn(int argc, char **argv);
 #include "commands.h"
 #undef SIPHON_CMD

@@ -130,16 +130,16 @@ struct user_opts {
 /* Parse argv (argv[0] = "user", argv[1] = subcommand). CLI_USAGE on a bad word. */
 static int parse_opts(struct user_opts *o, int argc, char **argv, const char *cmd)
 {
-	static const struct {
+	const struct {
 		const char *name;
-		size_t off;
+		const char **slot;
 	} valued[] = {
-		{ "--db", offsetof(struct user_opts, db) },
-		{ "--password", offsetof(struct user_opts, password) },
-		{ "--dnd", offsetof(struct user_opts, dnd) },
-		{ "--decline-code", offsetof(struct user_opts, decline_code) },
-		{ "--code", offsetof(struct user_opts, code) },
-		{ "--domain", offsetof(struct user_opts, domain) },
+		{ "--db", &o->db },
+		{ "--password", &o->password },
+		{ "--dnd", &o->dnd },
+		{ "--decline-code", &o->decline_code },
+		{ "--code", &o->code },
+		{ "--domain", &o->domain },
 	};
 
 	memset(o, 0, sizeof(*o));
@@ -160,7 +160,7 @@ static int parse_opts(struct user_opts *o, int argc, char **argv, const char *cm
 				fprintf(stderr, "siphon %s: %s needs a value\n", cmd, a);
 				return CLI_USAGE;
 			}
-			*(const char **)((char *)o + valued[k].off) = argv[++i];
+			*valued[k].slot = argv[++i];
 			matched = true;
 			break;
 		}

@@ -16,6 +16,18 @@ SIPHON_CMD(explain, cmd_explain, 1, -1, "explain CODE... [--json] [--lang en|vi]
 	   "explain SIP response codes: meaning, what to do, RFC")
 SIPHON_CMD(compare, cmd_compare, 2, 2, "compare CODE CODE [--json] [--lang en|vi]",
 	   "compare two SIP response codes and their key differences")
+SIPHON_CMD(options, cmd_options, 1, 1, "options URI [--count N] [--interval S] " UA_OPTS_USAGE_TEXT,
+	   "ping a SIP element with OPTIONS: each answer explained, round-trip time; exit 0 only on 2xx")
+SIPHON_CMD(register, cmd_register, 1, 1, "register AOR [--password P] [--expires S] [--contact URI] [--keep] " UA_OPTS_USAGE_TEXT,
+	   "register a contact for AOR (digest MD5/SHA-256); --keep refreshes until Ctrl-C, then unregisters")
+SIPHON_CMD(message, cmd_message, 2, 2, "message URI TEXT [--type CONTENT-TYPE] " UA_OPTS_USAGE_TEXT,
+	   "send an instant message (RFC 3428 MESSAGE) and explain the answer")
+SIPHON_CMD(call, cmd_call, 1, 1, "call URI [--duration S] " UA_OPTS_USAGE_TEXT,
+	   "place a call (INVITE with an SDP offer, no media): responses explained, ACK, BYE after S or on Ctrl-C, CANCEL while ringing")
+SIPHON_CMD(publish, cmd_publish, 1, 1, "publish URI --status open|closed [--note TEXT] [--expires S] [--keep] [--etag E [--remove]] " UA_OPTS_USAGE_TEXT,
+	   "publish presence (RFC 3903, PIDF); --keep refreshes with SIP-If-Match and removes it on Ctrl-C")
+SIPHON_CMD(subscribe, cmd_subscribe, 1, 1, "subscribe URI --event presence|dialog|message-summary|reg [--expires S] " UA_OPTS_USAGE_TEXT,
+	   "subscribe (RFC 6665) and print each NOTIFY; refreshes with Suppress-If-Match (RFC 5839); Ctrl-C unsubscribes")
 SIPHON_CMD(user, cmd_user, 1, -1,
 	   "user add AOR [--password P] [--db FILE]\n"
 	   "       siphon user del AOR [--db FILE]\n"

@@ -51,7 +51,10 @@ static void print_help(FILE *f)
 	fprintf(f, "  %-10s %s\n", "help", "show help for a command: siphon help COMMAND");
 	fprintf(f, "\noptions: --help, --version\n"
 		   "\nexit status: 0 success; 1 the operation failed; 2 usage error"
-		   " (bad command, option or argument)\n");
+		   " (bad command, option or argument)\n"
+		   "  options, register, message, call, publish, subscribe: 0 final response 2xx;\n"
+		   "  3, 4, 5, 6 the final response was 3xx, 4xx, 5xx, 6xx; 7 timeout (no final\n"
+		   "  response); 1 local error (resolution, socket); 2 usage error\n");
 }
 
 static int help_command(const char *name)
@@ -62,6 +65,9 @@ static int help_command(const char *name)
 		return CLI_USAGE;
 	}
 	printf("usage: siphon %s\n\n%s\n", c->usage, c->summary);
+	if (strstr(c->usage, "--proxy"))
+		printf("\nexit status: 0 the final response was 2xx; 3, 4, 5, 6 it was 3xx, 4xx, 5xx, 6xx;\n"
+		       "7 timeout (no final response); 1 local error; 2 usage error\n");
 	return CLI_OK;
 }
 

@@ -32,7 +32,11 @@ extern const struct sip_str sip_hdr_names_[SIP_HDR__COUNT];
 extern const char *const sip_hdr_lcnames_[SIP_HDR__COUNT];
 extern const uint16_t sip_hdr_hash_[SIP_HDR_HASH_SIZE]; /* (len << 8) | id */
 extern const uint8_t sip_hdr_compact_[256];
-extern const uint64_t sip_hdr_lcw_[SIP_HDR__COUNT][3];
+struct sip_hdr_words {
+	uint64_t w[3];    /* lower-case name, little-endian, zero-padded */
+	uint64_t mask[3]; /* 0xff for each byte of the name */
+};
+extern const struct sip_hdr_words sip_hdr_lcw_[SIP_HDR__COUNT];
 
 /* Character classes (hdrname.c). SIP_C_TOKEN: RFC 3261 25.1 token characters
  * (alphanum and -.!%*_+`'~). */
@@ -82,7 +86,7 @@ static inline enum sip_hdr_id sip_hdr_id_padded(const char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t fold = 0x2020202020202020u;
-	const uint64_t *w;
+	const struct sip_hdr_words *w;
 	uint64_t d;
 	unsigned id, cand;
 
@@ -94,19 +98,13 @@ static inline enum sip_hdr_id sip_hdr_id_padded(const char *p, size_t n)
 	if ((cand >> 8) != n)
 		return SIP_HDR_OTHER;
 	id = cand & 0xffu;
-	w = sip_hdr_lcw_[id];
-	if (n < 8)
-		return (((sip_load64(p) | fold) ^ w[0]) & ((UINT64_C(1) << (8 * n)) - 1)) ?
-			       SIP_HDR_OTHER : (enum sip_hdr_id)id;
-	/* Known names are at most 19 bytes (gen_hdrnames.py allows 23), so every
-	 * shift below is under 64. */
-	d = (sip_load64(p) | fold) ^ w[0];
-	if (n < 16) {
-		d |= ((sip_load64(p + 8) | fold) ^ w[1]) & ((UINT64_C(1) << (8 * (n - 8))) - 1);
-	} else {
-		d |= (sip_load64(p + 8) | fold) ^ w[1];
-		d |= ((sip_load64(p + 16) | fold) ^ w[2]) & ((UINT64_C(1) << (8 * (n - 16))) - 1);
-	}
+	/* Three words compared under the candidate's length masks, without a
+	 * branch on the length (header names of 2..19 bytes alternate, so such a
+	 * branch mispredicts). */
+	w = &sip_hdr_lcw_[id];
+	d = (((sip_load64(p) | fold) ^ w->w[0]) & w->mask[0]) |
+	    (((sip_load64(p + 8) | fold) ^ w->w[1]) & w->mask[1]) |
+	    (((sip_load64(p + 16) | fold) ^ w->w[2]) & w->mask[2]);
 	return d ? SIP_HDR_OTHER : (enum sip_hdr_id)id;
 #else
 	return sip_hdr_id_token(p, n);
@@ -147,10 +145,12 @@ static inline const char *sip_scan_name_end(const char *p)
  * pcmpestri: the x86-64 baseline has SSE2 only, and pcmpestri is a multi-uop
  * instruction (latency ~11 cycles on Zen) where this loop is three simple ops per
  * 16 bytes. Measured on the shared corpus (18 messages, avg 764 bytes; gcc 12
- * -O2), instructions per sip_msg_parse call counted by
+ * -O2, 2-core EPYC KVM guest), this SSE2 path (name end, value end, commas)
+ * against the same build with -DSIPHON_NO_SIMD (byte loops):
  *   valgrind --tool=callgrind --toggle-collect=sip_msg_parse build/bench/bench_parse -n 100
- * this SSE2 path (name end, value end, comma checks): 3,216; the same build with
- * -DSIPHON_NO_SIMD (byte loops): 5,570. */
+ *     3,380 vs 7,356 instructions per sip_msg_parse call;
+ *   build/bench/bench_parse -t 1 (split row, best of two, cpu >= 97%)
+ *     362 vs 708 ns/msg. */
 static inline const char *sip_scan_ctl(const char *p)
 {
 #ifdef SIP_SSE2

@@ -242,7 +242,6 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			 uint16_t cap, struct sip_parse_error *err, const char **bodyp)
 {
 	const char *b = m->buf, *end = m->buf + m->len;
-	struct sip_msg_cache *c = m->cache;
 	uint16_t last[SIP_HDR__COUNT];
 	/* The table, count and mask live in locals while splitting: the stores of
 	 * uint8_t fields below may alias anything, which would otherwise reload
@@ -367,57 +366,65 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			present |= (uint64_t)1 << id;
 		} else {
 			hdrs[last[id]].next = (uint16_t)n;
-			/* Singletons: RFC 4475 3.3.8 (multi01) and 3.3.9 (mcl01). */
-			if (id == SIP_HDR_CALL_ID || id == SIP_HDR_FROM || id == SIP_HDR_TO ||
-			    id == SIP_HDR_CSEQ)
-				return fail(err, SIP_EPARSE, 400,
-					    id == SIP_HDR_CALL_ID ? "Bad Request (Duplicate Call-ID)" :
-					    id == SIP_HDR_FROM    ? "Bad Request (Duplicate From)" :
-					    id == SIP_HDR_TO      ? "Bad Request (Duplicate To)" :
-								    "Bad Request (Duplicate CSeq)",
-					    (size_t)(p - b));
 		}
 		last[id] = (uint16_t)n;
 		n++;
 
-		if (id > SIP_HDR_CONTENT_LENGTH) {
-			p = nl;
-			continue;
-		}
-		switch (id) {
-		case SIP_HDR_VIA:
-			c->via_values += via_values(val, commas == 0);
-			if (c->via_values > lim->max_vias)
-				return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many Via values)",
-					    (size_t)(p - b));
-			break;
-		case SIP_HDR_CSEQ:
-			if (cseq_parse(&c->cseq, val))
-				return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed CSeq)",
-					    (size_t)(vs - b));
-			break;
-		case SIP_HDR_CONTENT_LENGTH: {
-			uint32_t cl;
-			if (sip_msg_clen_parse_(val, &cl))
-				return fail(err, SIP_EPARSE, 400,
-					    "Bad Request (Malformed Content-Length)", (size_t)(vs - b));
-			if (c->has_content_length && cl != c->content_length)
-				return fail(err, SIP_EPARSE, 400,
-					    "Bad Request (Conflicting Content-Length)", (size_t)(p - b));
-			c->content_length = cl;
-			c->has_content_length = true;
-			break;
-		}
-		case SIP_HDR_CALL_ID:
-			if (val.len == 0)
-				return fail(err, SIP_EPARSE, 400, "Bad Request (Empty Call-ID)",
-					    (size_t)(p - b));
-			break;
-		default:
-			break;
-		}
 		p = nl;
 	}
+}
+
+/* The headers the parser itself must understand, checked once the section is
+ * split (keeping id-specific branches out of the per-line loop): singletons
+ * (RFC 4475 3.3.8 multi01, 3.3.9 mcl01), CSeq, Content-Length, Call-ID, and the
+ * Via value count against its limit. */
+static int check_headers(struct sip_msg *m, const struct sip_limits *lim,
+			 struct sip_parse_error *err)
+{
+	static const struct {
+		enum sip_hdr_id id;
+		const char *why;
+	} singletons[] = {
+		{ SIP_HDR_CALL_ID, "Bad Request (Duplicate Call-ID)" },
+		{ SIP_HDR_FROM, "Bad Request (Duplicate From)" },
+		{ SIP_HDR_TO, "Bad Request (Duplicate To)" },
+		{ SIP_HDR_CSEQ, "Bad Request (Duplicate CSeq)" },
+	};
+	const char *b = m->buf;
+	struct sip_msg_cache *c = m->cache;
+	const struct sip_hdr *h;
+
+	for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++) {
+		h = sip_msg_hdr_(m, singletons[i].id);
+		if (h && h->next != SIP_HDR_NONE)
+			return fail(err, SIP_EPARSE, 400, singletons[i].why,
+				    (size_t)(m->hdrs[h->next].name.p - b));
+	}
+	for (h = sip_msg_hdr_(m, SIP_HDR_VIA); h; h = sip_msg_hdr_next_(m, h)) {
+		c->via_values += via_values(h->value, h->flags & SIP_HDR_F_NO_COMMA);
+		if (c->via_values > lim->max_vias)
+			return fail(err, SIP_ETOOBIG, 400, "Bad Request (Too many Via values)",
+				    (size_t)(h->name.p - b));
+	}
+	h = sip_msg_hdr_(m, SIP_HDR_CSEQ);
+	if (h && cseq_parse(&c->cseq, h->value))
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed CSeq)",
+			    (size_t)(h->value.p - b));
+	for (h = sip_msg_hdr_(m, SIP_HDR_CONTENT_LENGTH); h; h = sip_msg_hdr_next_(m, h)) {
+		uint32_t cl;
+		if (sip_msg_clen_parse_(h->value, &cl))
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed Content-Length)",
+				    (size_t)(h->value.p - b));
+		if (c->has_content_length && cl != c->content_length)
+			return fail(err, SIP_EPARSE, 400, "Bad Request (Conflicting Content-Length)",
+				    (size_t)(h->name.p - b));
+		c->content_length = cl;
+		c->has_content_length = true;
+	}
+	h = sip_msg_hdr_(m, SIP_HDR_CALL_ID);
+	if (h && h->value.len == 0)
+		return fail(err, SIP_EPARSE, 400, "Bad Request (Empty Call-ID)", (size_t)(h->name.p - b));
+	return 0;
 }
 
 int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct sip_limits *limp,
@@ -488,6 +495,9 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct
 	if (e)
 		goto fail;
 	e = parse_headers(m, p, &lim, (uint16_t)hcap, err, &body);
+	if (e)
+		goto fail;
+	e = check_headers(m, &lim, err);
 	if (e)
 		goto fail;
 	body_off = (size_t)(body - copy);

@@ -183,9 +183,21 @@ void sip_net_handle_closed(struct sip_net *net)
 	arg = net->closed_arg;
 	sip_tls_ctx_free(net);
 	free(net->sbuf);
+	free(net->pbuf);
 	free(net);
 	if (cb)
 		cb(arg);
+}
+
+void sip_net_cork(struct sip_net *net)
+{
+	net->cork++;
+}
+
+void sip_net_uncork(struct sip_net *net)
+{
+	if (net->cork && --net->cork == 0)
+		sip_udp_flush(net);
 }
 
 void sip_net_close(struct sip_net *net, sip_net_closed_cb cb, void *arg)
@@ -194,6 +206,8 @@ void sip_net_close(struct sip_net *net, sip_net_closed_cb cb, void *arg)
 
 	if (net->closing)
 		return;
+	sip_udp_flush(net);
+	net->cork = 0;
 	net->closing = true;
 	net->closed_cb = cb;
 	net->closed_arg = arg;

@@ -101,6 +101,8 @@ struct sip_conn {
 
 #define NET_CONN_BUCKETS 1024
 
+#define NET_UDP_BATCH 64
+
 struct sip_net {
 	uv_loop_t *loop;
 	struct sip_net_config cfg;        /* defaults filled in */
@@ -119,6 +121,16 @@ struct sip_net {
 	size_t sbuf_size;
 	struct ssl_ctx_st *tls_server;
 	struct ssl_ctx_st *tls_client;
+	/* Corked UDP sends (sip_net_cork): gathered for sendmmsg(2). */
+	unsigned cork;
+	unsigned npend;
+	struct udp_pend {
+		struct sip_listener *lis;
+		struct sip_net_addr to;
+		size_t off, len;
+	} pend[NET_UDP_BATCH];
+	char *pbuf;
+	size_t plen, pcap;
 };
 
 /* net.c */
@@ -137,6 +149,8 @@ int sip_udp_listen(struct sip_listener *lis);
 int sip_udp_send(struct sip_net *net, const struct sip_net_dest *dst, const char *buf,
 		 size_t len);
 void sip_udp_close(struct sip_listener *lis);
+/* Hand the corked datagrams to the kernel. */
+void sip_udp_flush(struct sip_net *net);
 
 /* stream.c */
 int sip_stream_listen(struct sip_listener *lis);

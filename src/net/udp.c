@@ -1,6 +1,7 @@
 /* UDP listeners: one socket per listen spec, batched receive (recvmmsg) where
  * libuv offers it, one datagram = one message (RFC 3261 18.3). */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,24 +135,16 @@ static void udp_sent(uv_udp_send_t *req, int status)
 	free(req);
 }
 
-int sip_udp_send(struct sip_net *net, const struct sip_net_dest *dst, const char *buf,
-		 size_t len)
+static int udp_send_now(struct sip_listener *lis, const struct sip_net_addr *to, const char *buf,
+			size_t len)
 {
-	struct sip_listener *lis = dst->lis;
 	struct udp_send_req *r;
 	uv_buf_t b;
 	int n;
 
-	if (len > UDP_MAX_PAYLOAD)
-		return SIP_ETOOBIG;
-	if (!lis || lis->tp != SIP_TP_UDP ||
-	    lis->addr.u.sa.sa_family != dst->remote.u.sa.sa_family)
-		lis = sip_net_find_listener(net, SIP_TP_UDP, &dst->remote);
-	if (!lis)
-		return -EAFNOSUPPORT; /* no UDP socket of that family to send from */
 	/* Fast path: the kernel takes the datagram now, nothing to allocate. */
 	b = uv_buf_init((char *)buf, (unsigned)len);
-	n = uv_udp_try_send(&lis->h.udp, &b, 1, &dst->remote.u.sa);
+	n = uv_udp_try_send(&lis->h.udp, &b, 1, &to->u.sa);
 	if (n >= 0)
 		return 0;
 	if (n != UV_EAGAIN)
@@ -161,10 +154,94 @@ int sip_udp_send(struct sip_net *net, const struct sip_net_dest *dst, const char
 		return -ENOMEM;
 	memcpy(r->data, buf, len);
 	b = uv_buf_init(r->data, (unsigned)len);
-	n = uv_udp_send(&r->req, &lis->h.udp, &b, 1, &dst->remote.u.sa, udp_sent);
+	n = uv_udp_send(&r->req, &lis->h.udp, &b, 1, &to->u.sa, udp_sent);
 	if (n) {
 		free(r);
 		return n;
 	}
 	return 0;
+}
+
+void sip_udp_flush(struct sip_net *net)
+{
+	struct mmsghdr mh[NET_UDP_BATCH];
+	struct iovec iov[NET_UDP_BATCH];
+	unsigned i = 0;
+
+	while (i < net->npend) {
+		struct sip_listener *lis = net->pend[i].lis;
+		unsigned k = 0, done = 0;
+		uv_os_fd_t fd = -1;
+
+		/* One sendmmsg per run of datagrams from the same socket. */
+		while (i + k < net->npend && net->pend[i + k].lis == lis) {
+			struct udp_pend *p = &net->pend[i + k];
+			iov[k] = (struct iovec){ net->pbuf + p->off, p->len };
+			mh[k] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &p->to.u.sa,
+				.msg_namelen = p->to.u.sa.sa_family == AF_INET6 ? sizeof(p->to.u.in6)
+										: sizeof(p->to.u.in4),
+				.msg_iov = &iov[k],
+				.msg_iovlen = 1,
+			} };
+			k++;
+		}
+		if (uv_fileno((const uv_handle_t *)&lis->h.udp, &fd) != 0)
+			done = k;
+		while (done < k) {
+			int n = sendmmsg(fd, mh + done, k - done, 0);
+			if (n > 0) {
+				done += (unsigned)n;
+				continue;
+			}
+			/* The socket is full (or refused this one): the queued path. */
+			struct udp_pend *p = &net->pend[i + done];
+			int err = udp_send_now(lis, &p->to, net->pbuf + p->off, p->len);
+			if (err)
+				sip_log_debug("net", "udp send: %s", sip_strerror(err));
+			done++;
+		}
+		i += k;
+	}
+	net->npend = 0;
+	net->plen = 0;
+}
+
+int sip_udp_send(struct sip_net *net, const struct sip_net_dest *dst, const char *buf,
+		 size_t len)
+{
+	struct sip_listener *lis = dst->lis;
+
+	if (len > UDP_MAX_PAYLOAD)
+		return SIP_ETOOBIG;
+	if (!lis || lis->tp != SIP_TP_UDP ||
+	    lis->addr.u.sa.sa_family != dst->remote.u.sa.sa_family)
+		lis = sip_net_find_listener(net, SIP_TP_UDP, &dst->remote);
+	if (!lis)
+		return -EAFNOSUPPORT; /* no UDP socket of that family to send from */
+	if (net->cork) {
+		struct udp_pend *p;
+		if (net->npend == NET_UDP_BATCH)
+			sip_udp_flush(net);
+		if (net->plen + len > net->pcap) {
+			size_t cap = net->pcap ? net->pcap : 16384;
+			char *nb;
+			while (cap < net->plen + len)
+				cap *= 2;
+			nb = realloc(net->pbuf, cap);
+			if (!nb)
+				return -ENOMEM;
+			net->pbuf = nb;
+			net->pcap = cap;
+		}
+		p = &net->pend[net->npend++];
+		p->lis = lis;
+		p->to = dst->remote;
+		p->off = net->plen;
+		p->len = len;
+		memcpy(net->pbuf + net->plen, buf, len);
+		net->plen += len;
+		return 0;
+	}
+	return udp_send_now(lis, &dst->remote, buf, len);
 }

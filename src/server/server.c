@@ -330,7 +330,12 @@ static void store_ready(uv_poll_t *h, int status, int events)
 
 	(void)status;
 	(void)events;
+	/* The 200s one commit releases leave in one sendmmsg. */
+	if (s->env.net)
+		sip_net_cork(s->env.net);
 	sip_store_process(s->env.store);
+	if (s->env.net)
+		sip_net_uncork(s->env.net);
 }
 
 static void net_closed(void *arg)

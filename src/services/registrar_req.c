@@ -204,11 +204,15 @@ static bool binding_matches(const struct reg_binding *b, const struct sip_addr *
 	struct sip_str bc = reg_b_contact(b);
 	struct sip_uri u;
 
-	/* RFC 5626 6: a binding with an instance is identified by (instance, reg-id). */
-	if (c->instance.len || b->len[RB_INSTANCE])
-		return sip_str_eq(c->instance, reg_b_field(b, RB_INSTANCE)) &&
-		       (c->has_reg_id ? c->reg_id : 0) == b->reg_id;
-	/* RFC 3261 10.3 step 7: Contact URIs compare by 19.1.4. */
+	/* RFC 5626 6: a device (instance) re-registering the same flow (reg-id)
+	 * replaces its binding whatever its Contact URI is now. */
+	if (c->instance.len && b->len[RB_INSTANCE] &&
+	    sip_str_eq(c->instance, reg_b_field(b, RB_INSTANCE)) &&
+	    (c->has_reg_id ? c->reg_id : 0) == b->reg_id)
+		return true;
+	/* RFC 3261 10.3 step 7: Contact URIs compare by 19.1.4. The same URI is always
+	 * the same binding (it is the store's key with the AOR), so two flows of one
+	 * instance need distinct Contact URIs to be kept apart. */
 	if (sip_str_eq(bc, c->uri_str))
 		return true;
 	return sip_uri_parse(&u, bc) == 0 && sip_uri_eq(&u, &c->uri);

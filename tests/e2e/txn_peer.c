@@ -434,7 +434,8 @@ int main(int argc, char **argv)
 	p->invite_code = 486;
 	p->t1 = 500;
 	p->linger_ms = 300;
-	for (int i = 1; i < argc; i++) {
+	/* Every option takes a value: step over option and value together. */
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			usage();
@@ -458,7 +459,6 @@ int main(int argc, char **argv)
 			to = v;
 		else
 			usage();
-		i++;
 	}
 	if (!nlisten || p->invite_code < 100 || p->invite_code > 699 || !p->t1 || (uac && !to))
 		usage();

@@ -160,6 +160,79 @@ static void test_udp_burst(void **state)
 	assert_int_equal(nt_loop_close(&loop), 0);
 }
 
+static void cork_check(struct nt *srv, uint32_t from, struct sip_listener *c1,
+		       struct sip_listener *c2, bool *seen)
+{
+	for (unsigned i = 0; i < srv->nmsgs; i++) {
+		struct sip_str cid;
+		uint32_t k;
+
+		assert_int_equal(sip_msg_call_id(srv->msgs[i].msg, &cid), 0);
+		assert_int_equal(sip_str_to_u32((struct sip_str){ cid.p + 5, cid.len - 5 }, &k), 0);
+		assert_true(k >= from && k < 70);
+		assert_false(seen[k]);
+		seen[k] = true;
+		assert_true(sip_net_addr_eq(&srv->msgs[i].src.remote, sip_listener_addr(k % 3 ? c1 : c2)));
+		assert_memory_equal(srv->msgs[i].msg->body.p, "hi", 2);
+	}
+}
+
+/* Corked sends (sip_net_cork): nothing leaves before the outermost uncork, then
+ * every datagram arrives intact, also past the 64-datagram batch (70 sent) and from two
+ * sockets interleaved (one sendmmsg per run of the same socket). */
+static void test_udp_cork(void **state)
+{
+	uv_loop_t loop;
+	struct nt srv, cli;
+	struct sip_listener *sl, *c1, *c2;
+	struct sip_net_dest d;
+	char msg[512];
+	bool seen[70] = { false };
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nt_init(&srv, &loop), 0);
+	assert_int_equal(nt_init(&cli, &loop), 0);
+	assert_int_equal(nt_listen(&srv, "udp:127.0.0.1:0", &sl), 0);
+	assert_int_equal(nt_listen(&cli, "udp:127.0.0.1:0", &c1), 0);
+	assert_int_equal(nt_listen(&cli, "udp:127.0.0.1:0", &c2), 0);
+	memset(&d, 0, sizeof(d));
+	d.tp = SIP_TP_UDP;
+	d.remote = *sip_listener_addr(sl);
+	sip_net_cork(cli.net);
+	sip_net_cork(cli.net);
+	for (int i = 0; i < 70; i++) {
+		int n = snprintf(msg, sizeof(msg),
+				 "MESSAGE sip:b@127.0.0.1 SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKcork%d\r\n"
+				 "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=a\r\n"
+				 "To: <sip:b@127.0.0.1>\r\nCall-ID: cork-%d\r\nCSeq: %d MESSAGE\r\n"
+				 "Content-Length: 2\r\n\r\nhi",
+				 i, i, i + 1);
+		d.lis = i % 3 ? c1 : c2;
+		assert_int_equal(sip_net_send(cli.net, &d, msg, (size_t)n, NULL), 0);
+		if (i == 10) {
+			/* Only the outermost uncork sends. */
+			sip_net_uncork(cli.net);
+			nt_spin(&srv, 50);
+			assert_int_equal(srv.nmsgs, 0);
+		}
+	}
+	nt_spin(&srv, 50);
+	/* The 65th datagram flushed the first 64 already. */
+	assert_int_equal(srv.nmsgs, 64);
+	cork_check(&srv, 0, c1, c2, seen);
+	nt_drop_msgs(&srv);
+	sip_net_uncork(cli.net);
+	assert_true(nt_wait_count(&srv, &srv.nmsgs, 6, 3000));
+	cork_check(&srv, 64, c1, c2, seen);
+	for (int i = 0; i < 70; i++)
+		assert_true(seen[i]);
+	assert_true(nt_fini(&srv));
+	assert_true(nt_fini(&cli));
+	assert_int_equal(nt_loop_close(&loop), 0);
+}
+
 /* Not SIP, truncated, binary, empty: dropped (logged at debug), and the socket
  * keeps working for the valid message that follows. */
 static void test_udp_bad_input(void **state)
@@ -263,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_udp_ipv4),
 		cmocka_unit_test(test_udp_ipv6),
 		cmocka_unit_test(test_udp_burst),
+		cmocka_unit_test(test_udp_cork),
 		cmocka_unit_test(test_udp_bad_input),
 		cmocka_unit_test(test_udp_send_errors),
 	};
