@@ -26,6 +26,9 @@
  *   [events]    min_expires = 60, max_expires = 86400   (SUBSCRIBE: 423 below, shortened
  *                                                         above)
  *               pub_min_expires = 60, pub_max_expires = 86400 (PUBLISH)
+ *   [proxy]     timer_c = 180500              (ms, RFC 3261 16.8)
+ *               decline_wait = 4000           (ms: after a 6xx, the longest wait for
+ *                                              the cancelled branches to end)
  *   [auth]      nonce_lifetime = 300
  *               algorithms = sha-256, md5     (the challenges offered, SHA-256 first
  *                                              (RFC 8760); md5 alone for clients that
@@ -56,6 +59,7 @@ struct sip_server_config {
 	uint32_t ev_min_expires, ev_max_expires;         /* [events]; 0: the core's defaults */
 	uint32_t ev_pub_min_expires, ev_pub_max_expires;
 	uint32_t nonce_lifetime;
+	uint32_t proxy_timer_c_ms, proxy_decline_wait_ms; /* 0: the proxy core's defaults */
 	unsigned auth_algs;         /* SIP_DIGEST_BIT mask offered in challenges; 0: both */
 };
 

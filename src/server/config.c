@@ -96,6 +96,7 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 	bool reg = any || !strcmp(section, "registrar");
 	bool au = any || !strcmp(section, "auth");
 	bool evs = !any && !strcmp(section, "events");
+	bool px = any || !strcmp(section, "proxy");
 	int err = -EINVAL;
 
 	if (srv && key_is(key, "listen")) {
@@ -146,6 +147,10 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 		err = parse_u32(&c->default_expires, value);
 	else if (reg && key_is(key, "max_bindings"))
 		err = parse_u32(&c->max_bindings, value);
+	else if (px && key_is(key, "timer_c"))
+		err = parse_u32(&c->proxy_timer_c_ms, value);
+	else if (px && key_is(key, "decline_wait"))
+		err = parse_u32(&c->proxy_decline_wait_ms, value);
 	else if (au && key_is(key, "algorithms")) {
 		char buf[64];
 		struct sip_str rest, item;

@@ -16,6 +16,7 @@
 #include "siphon/events_svc.h"
 #include "siphon/log.h"
 #include "siphon/net.h"
+#include "siphon/proxy_svc.h"
 #include "siphon/registrar.h"
 #include "siphon/server.h"
 #include "siphon/service.h"
@@ -108,8 +109,19 @@ static void route(struct server *s, struct sip_req *r)
 	uint32_t mf;
 	int rc;
 
-	if (m->method == SIP_METHOD_ACK)
-		return; /* never answered (17.2.1); an ACK of ours matched no transaction */
+	if (m->method == SIP_METHOD_ACK) {
+		/* Never answered (17.2.1). An ACK that matched no transaction (for a
+		 * 2xx: its own transaction, 17.1.1.3) goes to a service that forwards
+		 * it (the proxy), if any. */
+		for (size_t i = 0; i < s->nsvc; i++) {
+			struct sip_service *sv = &s->svc[i];
+			if ((sv->methods & SIP_METHOD_BIT(m->method)) && (!sv->accepts || sv->accepts(sv->ctx, r))) {
+				sv->handle(sv->ctx, r);
+				return;
+			}
+		}
+		return;
+	}
 	/* 8.2.1: a method nobody here handles. */
 	if (m->method == SIP_METHOD_OTHER || !(s->methods & SIP_METHOD_BIT(m->method))) {
 		struct sip_out *o;
@@ -301,12 +313,29 @@ static void txn_request(struct sip_txn *st, struct sip_msg *req, struct sip_txn 
 
 static void txn_stray(struct sip_msg *m, const struct sip_txn_dest *src, void *arg)
 {
-	(void)m;
+	struct server *s = arg;
+
 	(void)src;
-	(void)arg; /* an ACK for a 2xx or a stray response: nothing of ours */
+	/* An ACK for a 2xx: to the service that forwards it (m is borrowed: the
+	 * service handles it during the call). A stray response: nothing of ours. */
+	if (s->stopping || !m->is_request || m->method != SIP_METHOD_ACK)
+		return;
+	struct sip_req r = { .env = &s->env, .msg = m };
+	if (s->cur_src)
+		r.src = *s->cur_src;
+	route(s, &r);
 }
 
 /* ------------------------------------------------------------------ life */
+
+/* The proxy's dialog-state hook: RFC 4235 dialog events for busy lamp fields. */
+static void proxy_dialog_event(void *arg, struct sip_str entity, const struct sip_events_dialog *d)
+{
+	struct sip_svc_env *env = arg;
+
+	if (env->events)
+		(void)sip_events_dialog_update(env->events, entity, d);
+}
 
 static void store_ready(uv_poll_t *h, int status, int events)
 {
@@ -464,13 +493,28 @@ static int start(struct server *s, const struct sip_server_config *c)
 		return err;
 	sip_events_svc_service(events, &evsv);
 	add_service(s, &evsv);
+	struct sip_registrar *reg = sv.ctx;
+	{
+		/* The proxy last: it takes what the services before it leave. Its
+		 * dialog-state hook feeds the dialog event package (RFC 4235). */
+		struct sip_proxy_svc_config pc = { .registrar = reg, .timer_c_ms = c->proxy_timer_c_ms,
+						   .decline_wait_ms = c->proxy_decline_wait_ms,
+						   .dialog = proxy_dialog_event, .dialog_arg = &s->env };
+		struct sip_proxy_svc *px;
+		struct sip_service psv;
+		err = sip_proxy_svc_alloc(&px, &s->env, &pc);
+		if (err)
+			return err;
+		sip_proxy_svc_service(px, &psv);
+		add_service(s, &psv);
+	}
 	describe(s);
 	err = sip_events_svc_restore(events);
 	if (err) {
 		sip_log_error("server", "cannot restore the subscriptions from %s: %s", c->db, sip_strerror(err));
 		return err;
 	}
-	err = sip_registrar_restore(sv.ctx);
+	err = sip_registrar_restore(reg);
 	if (err) {
 		sip_log_error("server", "cannot restore the bindings from %s: %s", c->db, sip_strerror(err));
 		return err;

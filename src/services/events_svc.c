@@ -11,7 +11,7 @@
 #include "siphon/timer.h"
 #include "siphon/txn.h"
 
-#include "svc_auth.h"
+#include "siphon/svc_auth.h"
 
 #define container_of(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
 
@@ -51,7 +51,7 @@ struct strlist {
 struct sip_events_svc {
 	struct sip_svc_env *env;
 	struct sip_events *ev;
-	struct svc_auth auth;
+	struct sip_svc_auth auth;
 	struct es_op *cur;                 /* the request inside sip_events_subscribe/publish */
 	struct es_op *last_pending;        /* the newest request waiting for the store */
 	struct sip_store_batch *idle;      /* changes made outside a request (timers, feeds) */
@@ -580,8 +580,7 @@ static void es_handle(void *ctx, struct sip_req *r)
 		return;
 	}
 	if (es->env->auth) {
-		es->auth.who = "events";
-		if (!svc_auth_check(&es->auth, r, &user))
+		if (!sip_svc_auth_user(&es->auth, r, "events", &user))
 			return;
 	}
 	/* The resource: the canonical AOR of the Request-URI (RFC 3856 6.2); a URI
@@ -770,6 +769,7 @@ int sip_events_svc_alloc(struct sip_events_svc **out, struct sip_svc_env *env,
 	if (!es)
 		return -ENOMEM;
 	es->env = env;
+	sip_svc_auth_init(&es->auth, env, SIP_SVC_AUTH_UAS);
 	ops.arg = es;
 	if (cfg) {
 		ec.min_expires = cfg->min_expires;
@@ -843,7 +843,7 @@ void sip_events_svc_free(struct sip_events_svc *es)
 	sip_events_free(es->ev);
 	sip_store_batch_free(es->idle);
 	strlist_free(&es->mwi);
-	svc_auth_free(&es->auth);
+	sip_svc_auth_free(&es->auth);
 	sip_buf_free(&es->canon);
 	sip_buf_free(&es->watcher);
 	sip_buf_free(&es->contact);

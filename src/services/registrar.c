@@ -349,6 +349,7 @@ int sip_registrar_alloc(struct sip_registrar **rp, struct sip_svc_env *env,
 	if (!reg)
 		return -ENOMEM;
 	reg->env = env;
+	sip_svc_auth_init(&reg->auth, env, SIP_SVC_AUTH_UAS);
 	if (cfg)
 		reg->cfg = *cfg;
 	if (!reg->cfg.min_expires)
@@ -421,7 +422,7 @@ void sip_registrar_free(struct sip_registrar *reg)
 	free(reg->buckets);
 	sip_buf_free(&reg->canon);
 	sip_buf_free(&reg->tmp);
-	svc_auth_free(&reg->auth);
+	sip_svc_auth_free(&reg->auth);
 	free(reg);
 }
 

@@ -9,9 +9,10 @@
 #include "siphon/auth.h"
 #include "siphon/buf.h"
 #include "siphon/registrar.h"
+#include "siphon/svc_auth.h"
 #include "siphon/timer.h"
 
-#include "svc_auth.h"
+#include "siphon/svc_auth.h"
 
 /* The strings a binding keeps, stored back to back after the struct. */
 enum rb_field {
@@ -85,7 +86,7 @@ struct sip_registrar {
 	int64_t date_sec;                     /* the second date[] was formatted for */
 	char date[40];                        /* Date header value (RFC 3261 20.17) */
 	struct sip_buf tmp;
-	struct svc_auth auth;                 /* digest scratch (svc_auth.h) */
+	struct sip_svc_auth auth;            /* 401 challenges and digest checks */
 };
 
 struct reg_aor *reg_aor_find(struct sip_registrar *reg, struct sip_str aor);

@@ -11,7 +11,7 @@
 #include "siphon/store.h"
 
 #include "registrar_int.h"
-#include "svc_auth.h"
+#include "siphon/svc_auth.h"
 
 #define MAX_CONTACTS 32
 
@@ -142,26 +142,12 @@ static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_re
 
 /* ------------------------------------------------------------------ authentication */
 
-/* RFC 3261 10.3 steps 3 and 4: authenticate (svc_auth.c), then check that the user
- * owns aor. true: go on; false: answered. */
+/* RFC 3261 10.3 steps 3 and 4: authenticate (401, WWW-Authenticate), then check
+ * that the user owns aor (the digest code shared with the proxy: svc_auth.c).
+ * true: go on; false: answered. */
 static bool authenticate(struct sip_registrar *reg, struct sip_req *r, struct sip_str aor)
 {
-	struct sip_store_user u;
-	char peer[SIP_REQ_PEERSTR];
-	bool ok;
-
-	reg->auth.who = "registrar";
-	if (!svc_auth_check(&reg->auth, r, &u))
-		return false;
-	ok = sip_str_eq(u.aor, aor);
-	if (!ok) {
-		sip_log_info("registrar", "REGISTER %.*s from %s call-id %.*s: user %.*s does not own it (403)",
-			     SIP_STR_ARG(aor), sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)),
-			     SIP_STR_ARG(u.username));
-		reply_err(r, 403, "Forbidden (not the owner of this address of record)");
-	}
-	sip_store_user_clear(&u);
-	return ok;
+	return sip_svc_auth_check(&reg->auth, r, aor, "registrar");
 }
 
 /* ------------------------------------------------------------------ processing */

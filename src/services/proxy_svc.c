@@ -1,0 +1,1201 @@
+/* siphon services: the stateful proxy service of `siphon serve`
+ * (include/siphon/proxy_svc.h; the core is include/siphon/proxy.h). */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "siphon/err.h"
+#include "siphon/events.h"
+#include "siphon/log.h"
+#include "siphon/net.h"
+#include "siphon/proxy.h"
+#include "siphon/proxy_svc.h"
+#include "siphon/registrar.h"
+#include "siphon/store.h"
+#include "siphon/svc_auth.h"
+#include "siphon/timer.h"
+#include "siphon/txn.h"
+
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+/* Transports the proxy forwards on (index into the per-transport strings). */
+enum { TPI_UDP = 0, TPI_TCP, TPI_TLS, TPI__COUNT };
+
+#define USER_CACHE_MAX 65536u   /* entries before the cache is dropped and refilled */
+#define MAX_TARGETS 32
+
+/* A user of the domain as the proxy needs it (cached; exists = false caches "no
+ * such user" so that a flood of calls to an unknown user does not read SQLite). */
+struct puser {
+	struct puser *next;
+	uint32_t hash;
+	bool exists;
+	bool dnd;
+	uint16_t decline_code;
+	size_t n603, n607;
+	struct sip_str *b603, *b607; /* blocked caller URIs by answer */
+	size_t aor_len;
+	char *aor;
+	char mem[];                  /* aor, then the blocked URIs' texts */
+};
+
+struct pcall;
+
+struct pbranch {
+	struct pcall *call;
+	unsigned i;
+	struct sip_txn *ct;          /* its INVITE/non-INVITE client transaction */
+	struct sip_txn_dest dst;
+	bool dst_ok;
+	struct sip_timer timer_c;
+};
+
+/* One proxied request: the response context and the transactions that point back
+ * at it. It lives while any of them does (refs). */
+struct pcall {
+	struct pcall *hnext;         /* in the service's table, keyed by the server txn */
+	struct pcall *prev, *next;   /* every live call (freed at exit if transactions
+				      * that still pointed at it were dropped) */
+	struct sip_proxy_svc *p;
+	struct sip_txn *st;
+	struct sip_proxy_ctx *ctx;
+	unsigned refs;
+	unsigned nbr;
+	struct pbranch *br;
+	struct sip_timer timer_decline;
+	struct sip_buf strs;         /* the targets' URIs (the context borrows them) */
+	/* Dialog events (only with a hook): the callee's and the caller's AORs,
+	 * when they are users of the domain, in strs-independent storage. */
+	struct sip_buf dlg;          /* callee AOR, then caller AOR */
+	size_t dlg_callee, dlg_caller;
+	bool dlg_final;
+};
+
+struct sip_proxy_svc {
+	struct sip_svc_env *env;
+	struct sip_registrar *reg;
+	struct sip_proxy_config pcfg;
+	bool self_ready;
+	struct sip_proxy_self self[TPI__COUNT];
+	char self_host[TPI__COUNT][SIP_NET_IPSTR + 2];
+	bool has_tp[TPI__COUNT];
+	char via[TPI__COUNT][SIP_NET_IPSTR + 32];
+	char rr[TPI__COUNT][SIP_NET_IPSTR + 40];
+	struct sip_proxy_ops ops;
+	/* users */
+	struct puser **ub;
+	uint32_t umask;
+	size_t nusers;
+	uint64_t gen;
+	bool gen_known;
+	uint64_t gen_checked_ms;
+	/* calls by server transaction */
+	struct pcall **cb;
+	uint32_t cmask;
+	size_t ncalls;
+	struct pcall *all;
+	struct sip_buf tmp, out, canon;
+	struct sip_svc_auth auth;
+	sip_proxy_dialog_hook dialog;
+	void *dialog_arg;
+	uint64_t tagctr;
+	bool stopping;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint32_t hash_str(struct sip_str s)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint32_t hash_ptr(const void *p)
+{
+	uint64_t v = (uint64_t)(uintptr_t)p;
+
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdull;
+	v ^= v >> 33;
+	return (uint32_t)v;
+}
+
+static int tp_index(enum sip_tp tp)
+{
+	switch (tp) {
+	case SIP_TP_UDP: return TPI_UDP;
+	case SIP_TP_TCP: return TPI_TCP;
+	case SIP_TP_TLS: return TPI_TLS;
+	default: return -1;
+	}
+}
+
+static enum sip_txn_proto txn_proto(enum sip_tp tp)
+{
+	switch (tp) {
+	case SIP_TP_TCP: return SIP_TXN_TCP;
+	case SIP_TP_TLS: return SIP_TXN_TLS;
+	default: return SIP_TXN_UDP;
+	}
+}
+
+static enum sip_tp net_tp(enum sip_txn_proto p)
+{
+	switch (p) {
+	case SIP_TXN_TCP: return SIP_TP_TCP;
+	case SIP_TXN_TLS: return SIP_TP_TLS;
+	default: return SIP_TP_UDP;
+	}
+}
+
+/* Our own addresses, from the transports' listeners, on first use (the listeners
+ * open after the services are made): Via sent-by (16.6 item 8), Record-Route
+ * (item 4) and what 16.3/16.4 recognise as this proxy. */
+static void self_init(struct sip_proxy_svc *p)
+{
+	static const enum sip_tp tps[TPI__COUNT] = { SIP_TP_UDP, SIP_TP_TCP, SIP_TP_TLS };
+	static const char *const vianame[TPI__COUNT] = { "UDP", "TCP", "TLS" };
+	static const char *const rrtp[TPI__COUNT] = { "", ";transport=tcp", ";transport=tls" };
+	size_t n = 0;
+
+	if (p->self_ready)
+		return;
+	p->self_ready = true;
+	for (int i = 0; i < TPI__COUNT; i++) {
+		struct sip_listener *l = sip_net_find_listener(p->env->net, tps[i], NULL);
+		const struct sip_net_addr *a;
+		char ip[SIP_NET_IPSTR];
+		uint16_t port;
+
+		if (!l)
+			continue;
+		a = sip_listener_addr(l);
+		sip_net_addr_ip(ip, a);
+		port = sip_net_addr_port(a);
+		if (a->u.sa.sa_family == AF_INET6)
+			snprintf(p->self_host[i], sizeof(p->self_host[i]), "[%s]", ip);
+		else
+			snprintf(p->self_host[i], sizeof(p->self_host[i]), "%s", ip);
+		snprintf(p->via[i], sizeof(p->via[i]), "SIP/2.0/%s %s:%u", vianame[i], p->self_host[i], port);
+		snprintf(p->rr[i], sizeof(p->rr[i]), "sip:%s:%u%s;lr", p->self_host[i], port, rrtp[i]);
+		p->has_tp[i] = true;
+		p->self[n].host = sip_str_from_cstr(p->self_host[i]);
+		p->self[n].port = port;
+		n++;
+	}
+	p->pcfg.self = p->self;
+	p->pcfg.nself = n;
+}
+
+/* Where a URI's request goes (RFC 3261 18.1.1, RFC 3263 without DNS: IP literals,
+ * and names the system resolver answers, which is /etc/hosts for a lab). */
+static int uri_dest(struct sip_txn_dest *out, struct sip_str uristr)
+{
+	struct sip_uri u;
+	struct sip_net_addr a;
+	enum sip_tp tp;
+	char host[256];
+	uint16_t port;
+
+	if (sip_uri_parse(&u, uristr) != 0 || (u.scheme != SIP_URI_SIP && u.scheme != SIP_URI_SIPS))
+		return -EINVAL;
+	if (sip_net_uri_tp(&tp, &u) != 0 || tp_index(tp) < 0)
+		return -EINVAL;
+	struct sip_str h = u.maddr.len ? u.maddr : u.host;
+	port = u.has_port ? u.port : (tp == SIP_TP_TLS ? 5061 : 5060);
+	if (h.len >= 2 && h.p[0] == '[') {
+		h.p++;
+		h.len -= 2;
+	}
+	if (sip_net_addr_set(&a, h, port) != 0) {
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+		struct addrinfo *res = NULL;
+		if (!sip_str_copy(host, sizeof(host), h) || getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+			return -EHOSTUNREACH;
+		memset(&a, 0, sizeof(a));
+		memcpy(&a.u, res->ai_addr, res->ai_addrlen < sizeof(a.u) ? res->ai_addrlen : sizeof(a.u));
+		freeaddrinfo(res);
+		sip_net_addr_set_port(&a, port);
+	}
+	memset(out, 0, sizeof(*out));
+	out->proto = txn_proto(tp);
+	memcpy(&out->addr, &a.u, sizeof(out->addr));
+	return 0;
+}
+
+/* A To tag for the responses made here: unique per process, cheap (no syscall). */
+static struct sip_str own_tag(struct sip_proxy_svc *p, char buf[24])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t v = ++p->tagctr * 0x9e3779b97f4a7c15ull ^ p->env->tag_key;
+
+	buf[0] = 'p';
+	for (int i = 16; i >= 1; i--) {
+		buf[i] = hex[v & 15];
+		v >>= 4;
+	}
+	buf[17] = '\0';
+	return (struct sip_str){ buf, 17 };
+}
+
+static int send_out(struct sip_proxy_svc *p, struct sip_req *r, struct sip_out *o)
+{
+	(void)p;
+	return sip_req_send(r, o);
+}
+
+/* ------------------------------------------------------------------ users */
+
+static void users_flush(struct sip_proxy_svc *p)
+{
+	for (uint32_t i = 0; p->ub && i <= p->umask; i++) {
+		struct puser *u = p->ub[i];
+		while (u) {
+			struct puser *n = u->next;
+			free(u);
+			u = n;
+		}
+		p->ub[i] = NULL;
+	}
+	p->nusers = 0;
+}
+
+/* Drop the cache when the store's users changed (the CLI edits policies of a
+ * running server), looking at most once a second. */
+static void users_revalidate(struct sip_proxy_svc *p)
+{
+	uint64_t now = uv_now(p->env->loop), gen;
+
+	if (p->gen_known && now - p->gen_checked_ms < 1000)
+		return;
+	p->gen_checked_ms = now;
+	if (sip_store_users_generation(p->env->store, &gen) != 0)
+		return;
+	if (!p->gen_known || gen != p->gen) {
+		if (p->gen_known)
+			sip_log_debug("proxy", "users changed in the store: cache dropped");
+		users_flush(p);
+	}
+	p->gen = gen;
+	p->gen_known = true;
+}
+
+struct block_acc {
+	struct sip_buf texts;   /* uri '\0' code(2 bytes) ... */
+	size_t n603, n607, bytes;
+	uint16_t user_code;
+};
+
+static int block_cb(const struct sip_store_block *e, void *arg)
+{
+	struct block_acc *acc = arg;
+	uint16_t code = e->code ? e->code : acc->user_code;
+	uint16_t len = (uint16_t)(e->uri.len > 0xffff ? 0xffff : e->uri.len);
+
+	if (code == 607)
+		acc->n607++;
+	else
+		acc->n603++;
+	acc->bytes += len;
+	if (sip_buf_append(&acc->texts, &code, sizeof(code)) || sip_buf_append(&acc->texts, &len, sizeof(len)) ||
+	    sip_buf_append(&acc->texts, e->uri.p, len))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The cached entry of aor (canonical), read from the store on a miss. NULL: no
+ * memory or the store failed (the caller answers 500). */
+static struct puser *user_get(struct sip_proxy_svc *p, struct sip_str aor)
+{
+	uint32_t h = hash_str(aor);
+	struct puser *u;
+	struct sip_store_user su = { 0 };
+	struct block_acc acc = { .texts = SIP_BUF_INIT };
+	int rc;
+
+	users_revalidate(p);
+	for (u = p->ub[h & p->umask]; u; u = u->next)
+		if (u->hash == h && u->aor_len == aor.len && !memcmp(u->aor, aor.p, aor.len))
+			return u;
+	if (p->nusers >= USER_CACHE_MAX)
+		users_flush(p);
+	rc = sip_store_user_get(p->env->store, aor, &su);
+	if (rc != 0 && rc != SIP_ENOTFOUND)
+		return NULL;
+	if (rc == 0) {
+		acc.user_code = su.decline_code == 607 ? 607 : 603;
+		if (sip_store_block_each(p->env->store, aor, block_cb, &acc) != 0) {
+			sip_store_user_clear(&su);
+			sip_buf_free(&acc.texts);
+			return NULL;
+		}
+	}
+	size_t nb = acc.n603 + acc.n607;
+	u = calloc(1, sizeof(*u) + aor.len + 1 + acc.bytes + nb * sizeof(struct sip_str));
+	if (!u) {
+		sip_store_user_clear(&su);
+		sip_buf_free(&acc.texts);
+		return NULL;
+	}
+	u->hash = h;
+	u->exists = rc == 0;
+	u->dnd = rc == 0 && su.dnd;
+	u->decline_code = acc.user_code;
+	/* Layout: the slices first (aligned), then the texts. */
+	u->b603 = (struct sip_str *)(void *)u->mem;
+	u->b607 = u->b603 + acc.n603;
+	char *t = u->mem + nb * sizeof(struct sip_str);
+	u->aor = t;
+	memcpy(t, aor.p, aor.len);
+	t[aor.len] = '\0';
+	u->aor_len = aor.len;
+	t += aor.len + 1;
+	for (size_t off = 0; off < acc.texts.len;) {
+		uint16_t code, len;
+		memcpy(&code, acc.texts.p + off, 2);
+		memcpy(&len, acc.texts.p + off + 2, 2);
+		memcpy(t, acc.texts.p + off + 4, len);
+		if (code == 607)
+			u->b607[u->n607++] = (struct sip_str){ t, len };
+		else
+			u->b603[u->n603++] = (struct sip_str){ t, len };
+		t += len;
+		off += 4u + len;
+	}
+	sip_store_user_clear(&su);
+	sip_buf_free(&acc.texts);
+	u->next = p->ub[h & p->umask];
+	p->ub[h & p->umask] = u;
+	p->nusers++;
+	return u;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static void calls_insert(struct sip_proxy_svc *p, struct pcall *c)
+{
+	uint32_t b = hash_ptr(c->st) & p->cmask;
+
+	c->hnext = p->cb[b];
+	p->cb[b] = c;
+	p->ncalls++;
+}
+
+static void calls_remove(struct sip_proxy_svc *p, struct pcall *c)
+{
+	struct pcall **pp = &p->cb[hash_ptr(c->st) & p->cmask];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			p->ncalls--;
+			return;
+		}
+	}
+}
+
+static struct pcall *calls_find(struct sip_proxy_svc *p, const struct sip_txn *st)
+{
+	for (struct pcall *c = p->cb[hash_ptr(st) & p->cmask]; c; c = c->hnext)
+		if (c->st == st)
+			return c;
+	return NULL;
+}
+
+static void call_stop_timers(struct pcall *c)
+{
+	struct sip_timers *ts = c->p->env->timers;
+
+	for (unsigned i = 0; i < c->nbr; i++)
+		sip_timer_stop(ts, &c->br[i].timer_c);
+	sip_timer_stop(ts, &c->timer_decline);
+}
+
+static void call_unref(struct pcall *c)
+{
+	if (--c->refs)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->p->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	call_stop_timers(c);
+	sip_buf_free(&c->strs);
+	sip_buf_free(&c->dlg);
+	free(c->br);
+	free(c);
+}
+
+/* RFC 4235 states of a proxied INVITE for the events service: the INVITE (msg, the
+ * server transaction's request) and, when there is one, the response going
+ * upstream (resp, parsed by the caller). */
+static void dialog_report(struct pcall *c, enum sip_events_dialog_state state, int code,
+			  struct sip_msg *resp, const char *event)
+{
+	struct sip_proxy_svc *p = c->p;
+	struct sip_msg *req = c->st ? sip_txn_request(c->st) : NULL;
+	const struct sip_addr *from, *to, *rto;
+	struct sip_events_dialog d = { .state = state, .code = code };
+
+	if (!p->dialog || !req || (!c->dlg_callee && !c->dlg_caller) ||
+	    sip_msg_from(req, &from) != 0 || sip_msg_to(req, &to) != 0 ||
+	    sip_msg_call_id(req, &d.call_id) != 0)
+		return;
+	if (event)
+		d.event = sip_str_from_cstr(event);
+	if (resp && sip_msg_to(resp, &rto) == 0)
+		d.remote_tag = rto->tag;
+	d.id = d.call_id;
+	if (c->dlg_callee) {
+		/* The callee's view: local = the To side. */
+		d.initiator = false;
+		d.local_tag = d.remote_tag;
+		d.remote_tag = from->tag;
+		d.local_identity = to->uri_str;
+		d.remote_identity = from->uri_str;
+		d.remote_display = from->display;
+		p->dialog(p->dialog_arg, (struct sip_str){ c->dlg.p, c->dlg_callee }, &d);
+		d.remote_tag = d.local_tag;
+	}
+	if (c->dlg_caller) {
+		d.initiator = true;
+		d.local_tag = from->tag;
+		d.local_identity = from->uri_str;
+		d.remote_identity = to->uri_str;
+		d.remote_display = to->display;
+		p->dialog(p->dialog_arg, (struct sip_str){ c->dlg.p + c->dlg_callee, c->dlg_caller }, &d);
+	}
+}
+
+/* The context is no longer needed once its final response went upstream and every
+ * branch ended (late 2xx retransmissions reach the Accepted server transaction
+ * directly), or when the server transaction is gone. */
+static void call_ctx_end(struct pcall *c)
+{
+	if (!c->ctx)
+		return;
+	call_stop_timers(c);
+	sip_proxy_ctx_free(c->ctx);
+	c->ctx = NULL;
+	call_unref(c);
+}
+
+static void call_check(struct pcall *c)
+{
+	if (c->ctx && sip_proxy_ctx_done(c->ctx))
+		call_ctx_end(c);
+}
+
+static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg);
+
+static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
+{
+	struct pbranch *b = arg;
+	struct pcall *c = b->call;
+
+	(void)t;
+	c->refs++; /* the call stays while this runs */
+	switch (ev->type) {
+	case SIP_TXN_EV_RESPONSE:
+		if (c->ctx)
+			(void)sip_proxy_ctx_response(c->ctx, b->i, ev->msg);
+		else if (c->st && ev->msg->status >= 200 && ev->msg->status < 300) {
+			/* A 2xx retransmission after the context ended (16.7: every 2xx
+			 * goes upstream): through the Accepted server transaction. */
+			struct sip_out *o;
+			if (sip_proxy_response_stateless(&o, ev->msg) == 0) {
+				sip_buf_reset(&c->p->out);
+				if (sip_out_serialize(o, &c->p->out) == 0)
+					(void)sip_txn_respond(c->st, c->p->out.p, c->p->out.len);
+				sip_out_free(o);
+			}
+		}
+		break;
+	case SIP_TXN_EV_TIMEOUT:
+		if (c->ctx)
+			(void)sip_proxy_ctx_timeout(c->ctx, b->i);
+		break;
+	case SIP_TXN_EV_TRANSPORT_ERROR:
+		if (c->ctx)
+			(void)sip_proxy_ctx_transport_error(c->ctx, b->i);
+		break;
+	case SIP_TXN_EV_TERMINATED:
+		b->ct = NULL;
+		call_unref(c);
+		break;
+	default:
+		break;
+	}
+	call_check(c);
+	call_unref(c);
+}
+
+static void cancel_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
+{
+	struct pbranch *b = arg;
+
+	(void)t;
+	/* 9.1: the response to a CANCEL says nothing about the INVITE. */
+	if (ev->type == SIP_TXN_EV_TERMINATED)
+		call_unref(b->call);
+}
+
+static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip_str next_hop)
+{
+	struct pcall *c = arg;
+	struct pbranch *b;
+	struct sip_msg *m;
+	int err;
+
+	if (i >= c->nbr)
+		return -EINVAL;
+	b = &c->br[i];
+	if (!b->dst_ok) {
+		/* The next hop is a Route value or the target itself (16.6 item 7). */
+		if (uri_dest(&b->dst, next_hop) != 0)
+			return -EHOSTUNREACH;
+		b->dst_ok = true;
+	}
+	err = sip_msg_parse(&m, msg.p, msg.len, NULL, NULL);
+	if (err)
+		return err;
+	err = sip_txn_client_alloc(&b->ct, c->p->env->txn, m, &b->dst, cl_cb, b);
+	if (err) {
+		sip_msg_free(m);
+		return err;
+	}
+	c->refs++;
+	return 0;
+}
+
+static int op_send_cancel(void *arg, unsigned i, struct sip_str msg)
+{
+	struct pcall *c = arg;
+	struct sip_txn *ct;
+	struct sip_msg *m;
+	int err;
+
+	if (i >= c->nbr || !c->br[i].dst_ok)
+		return -EINVAL;
+	err = sip_msg_parse(&m, msg.p, msg.len, NULL, NULL);
+	if (err)
+		return err;
+	err = sip_txn_client_alloc(&ct, c->p->env->txn, m, &c->br[i].dst, cancel_cb, &c->br[i]);
+	if (err) {
+		sip_msg_free(m);
+		return err;
+	}
+	c->refs++;
+	return 0;
+}
+
+static int op_send_response(void *arg, int status, struct sip_str msg)
+{
+	struct pcall *c = arg;
+	int err;
+
+	if (!c->st)
+		return -ENOTCONN;
+	err = sip_txn_respond(c->st, msg.p, msg.len);
+	if (c->p->dialog && (c->dlg_callee || c->dlg_caller) && !c->dlg_final && status > 100) {
+		struct sip_msg *m;
+		if (sip_msg_parse(&m, msg.p, msg.len, NULL, NULL) == 0) {
+			if (status < 200)
+				dialog_report(c, SIP_EVENTS_DLG_EARLY, status, m, NULL);
+			else if (status < 300)
+				dialog_report(c, SIP_EVENTS_DLG_CONFIRMED, status, m, NULL);
+			else
+				dialog_report(c, SIP_EVENTS_DLG_TERMINATED, status, m,
+					      status == 487 ? "cancelled" : "rejected");
+			sip_msg_free(m);
+		}
+		c->dlg_final = status >= 200;
+	}
+	return err;
+}
+
+static void timer_c_fired(struct sip_timer *t)
+{
+	struct pbranch *b = container_of(t, struct pbranch, timer_c);
+	struct pcall *c = b->call;
+
+	if (!c->ctx)
+		return;
+	c->refs++;
+	(void)sip_proxy_ctx_timer(c->ctx, SIP_PROXY_TIMER_C, b->i);
+	call_check(c);
+	call_unref(c);
+}
+
+static void timer_decline_fired(struct sip_timer *t)
+{
+	struct pcall *c = container_of(t, struct pcall, timer_decline);
+
+	if (!c->ctx)
+		return;
+	c->refs++;
+	(void)sip_proxy_ctx_timer(c->ctx, SIP_PROXY_TIMER_DECLINE, 0);
+	call_check(c);
+	call_unref(c);
+}
+
+static void op_timer_start(void *arg, enum sip_proxy_timer t, unsigned branch, uint32_t ms)
+{
+	struct pcall *c = arg;
+	struct sip_timers *ts = c->p->env->timers;
+
+	if (t == SIP_PROXY_TIMER_C && branch < c->nbr)
+		sip_timer_start(ts, &c->br[branch].timer_c, ms, timer_c_fired);
+	else if (t == SIP_PROXY_TIMER_DECLINE)
+		sip_timer_start(ts, &c->timer_decline, ms, timer_decline_fired);
+}
+
+static void op_timer_stop(void *arg, enum sip_proxy_timer t, unsigned branch)
+{
+	struct pcall *c = arg;
+	struct sip_timers *ts = c->p->env->timers;
+
+	if (t == SIP_PROXY_TIMER_C && branch < c->nbr)
+		sip_timer_stop(ts, &c->br[branch].timer_c);
+	else if (t == SIP_PROXY_TIMER_DECLINE)
+		sip_timer_stop(ts, &c->timer_decline);
+}
+
+static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
+{
+	struct pcall *c = arg;
+
+	(void)t;
+	if (ev->type != SIP_TXN_EV_TERMINATED)
+		return; /* an ACK in Accepted, Timer H: nothing for the proxy */
+	c->refs++;
+	calls_remove(c->p, c);
+	c->st = NULL;
+	/* The request the context borrows goes with the transaction. */
+	call_ctx_end(c);
+	call_unref(c); /* the server transaction's reference */
+	call_unref(c);
+}
+
+/* ------------------------------------------------------------------ requests */
+
+struct tgt_acc {
+	struct sip_proxy_svc *p;
+	struct sip_buf *strs;
+	size_t n;
+	size_t off[MAX_TARGETS], len[MAX_TARGETS];
+	int q[MAX_TARGETS];
+	struct sip_txn_dest dst[MAX_TARGETS];
+	bool dst_ok[MAX_TARGETS];
+};
+
+/* A binding: its Contact is the target; an RFC 5626 binding (with an instance)
+ * whose flow is still up is reached on that connection instead (5626 5.3). */
+static int loc_cb(const struct sip_location *l, void *arg)
+{
+	struct tgt_acc *a = arg;
+	size_t k = a->n;
+
+	if (k >= MAX_TARGETS)
+		return 0;
+	a->off[k] = a->strs->len;
+	a->len[k] = l->contact.len;
+	if (sip_buf_append_str(a->strs, l->contact))
+		return -ENOMEM;
+	a->q[k] = l->q;
+	a->dst_ok[k] = false;
+	if (l->flow_id && l->instance.len && sip_net_conn_alive(a->p->env->net, l->flow_id)) {
+		struct sip_uri u;
+		enum sip_tp tp;
+		struct sip_net_addr na;
+		long colon = sip_str_chr(l->received, ':');
+		/* received is "ip:port" (IPv6 "[ip]:port"): the last ':' splits. */
+		for (size_t j = l->received.len; j > 0; j--) {
+			if (l->received.p[j - 1] == ':') {
+				colon = (long)(j - 1);
+				break;
+			}
+		}
+		uint32_t port;
+		if (colon > 0 && sip_uri_parse(&u, l->contact) == 0 && sip_net_uri_tp(&tp, &u) == 0 &&
+		    sip_str_to_u32((struct sip_str){ l->received.p + colon + 1, l->received.len - (size_t)colon - 1 },
+				   &port) == 0 && port < 65536) {
+			struct sip_str ip = { l->received.p, (size_t)colon };
+			if (ip.len >= 2 && ip.p[0] == '[') {
+				ip.p++;
+				ip.len -= 2;
+			}
+			if (sip_net_addr_set(&na, ip, (uint16_t)port) == 0) {
+				memset(&a->dst[k], 0, sizeof(a->dst[k]));
+				a->dst[k].proto = tp == SIP_TP_UDP ? SIP_TXN_TCP : txn_proto(tp);
+				a->dst[k].conn_id = l->flow_id;
+				memcpy(&a->dst[k].addr, &na.u, sizeof(a->dst[k].addr));
+				a->dst_ok[k] = true;
+			}
+		}
+	}
+	a->n++;
+	return 0;
+}
+
+static void reply(struct sip_req *r, int code, const char *reason)
+{
+	char peer[SIP_REQ_PEERSTR];
+
+	if (sip_log_enabled(SIP_LOG_DEBUG))
+		sip_log_debug("proxy", "%.*s from %s call-id %.*s: %d", SIP_STR_ARG(r->msg->method_str),
+			      sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)), code);
+	(void)sip_req_reply(r, code, reason);
+}
+
+/* Is u addressed to a user of the served domain (host = domain, and its port, if
+ * any, one of ours)? */
+static bool is_local(struct sip_proxy_svc *p, const struct sip_uri *u)
+{
+	if (!sip_svc_is_our_domain(p->env, u))
+		return false;
+	if (!u->has_port)
+		return true;
+	for (size_t i = 0; i < p->pcfg.nself; i++)
+		if (p->self[i].port == u->port)
+			return true;
+	return false;
+}
+
+/* The canonical AOR "sip:user@domain" of a local Request-URI into p->canon. */
+static int local_aor(struct sip_proxy_svc *p, struct sip_str *aor, const struct sip_uri *u)
+{
+	sip_buf_reset(&p->tmp);
+	sip_buf_reset(&p->canon);
+	if (sip_buf_append(&p->tmp, "sip:", 4) || sip_buf_append_str(&p->tmp, u->user) ||
+	    sip_buf_append(&p->tmp, "@", 1) || sip_buf_append_str(&p->tmp, p->env->domain))
+		return -ENOMEM;
+	int err = sip_store_aor_canon(&p->canon, NULL, NULL, sip_buf_str(&p->tmp));
+	if (err)
+		return err;
+	*aor = sip_buf_str(&p->canon);
+	return 0;
+}
+
+/* The callee's policy (16.5 is preceded by local policy, RFC 3261 16.4 last
+ * paragraph): true when the request was answered. */
+static bool decline_check(struct sip_proxy_svc *p, struct sip_req *r, const struct puser *u)
+{
+	struct sip_decline_policy pol = { .dnd = false };
+	struct sip_decline d = { 0 };
+	char tagbuf[24], peer[SIP_REQ_PEERSTR];
+	struct sip_out *o;
+
+	if (!u->exists)
+		return false;
+	/* Blocked callers first (607 entries, then 603), then do-not-disturb. */
+	if (u->n607) {
+		pol.blocked = u->b607;
+		pol.nblocked = u->n607;
+		pol.block_status = 607;
+		if (sip_proxy_decline_decide(&d, &pol, r->msg) != 0)
+			return false;
+	}
+	if (!d.status) {
+		pol.blocked = u->b603;
+		pol.nblocked = u->n603;
+		pol.block_status = 603;
+		pol.dnd = u->dnd;
+		if (sip_proxy_decline_decide(&d, &pol, r->msg) != 0)
+			return false;
+	}
+	if (!d.status)
+		return false;
+	sip_log_info("proxy", "%.*s to %.*s from %s call-id %.*s: declined %d (%s)", SIP_STR_ARG(r->msg->method_str),
+		     (int)u->aor_len, u->aor, sip_req_peer(r, peer), SIP_STR_ARG(sip_req_call_id(r)), d.status,
+		     d.why);
+	if (sip_proxy_decline_response(&o, r->msg, &d, own_tag(p, tagbuf)) == 0)
+		(void)send_out(p, r, o);
+	else
+		(void)sip_req_reply(r, 500, NULL);
+	return true;
+}
+
+/* With authentication on, a request from a user of the domain must come from
+ * that user (RFC 3261 22.3: 407, Proxy-Authorization). true: go on. */
+static bool authorize(struct sip_proxy_svc *p, struct sip_req *r)
+{
+	const struct sip_addr *from, *to;
+	struct sip_str aor;
+
+	if (!p->env->auth || r->msg->method == SIP_METHOD_ACK || r->msg->method == SIP_METHOD_CANCEL)
+		return true;
+	if (sip_msg_to(r->msg, &to) == 0 && to->tag.len)
+		return true; /* in-dialog: the dialog was authorised when it was made */
+	if (sip_msg_from(r->msg, &from) != 0 || !sip_svc_is_our_domain(p->env, &from->uri))
+		return true; /* a call from elsewhere into the domain */
+	if (local_aor(p, &aor, &from->uri) != 0) {
+		(void)sip_req_reply(r, 403, "Forbidden (bad From)");
+		return false;
+	}
+	return sip_svc_auth_check(&p->auth, r, aor, "proxy");
+}
+
+/* The AORs a proxied INVITE reports dialog events for: the callee's (callee, when
+ * the Request-URI was a user of the domain) and the caller's (From in the domain). */
+static void dialog_setup(struct sip_proxy_svc *p, struct pcall *c, struct sip_req *r, struct sip_str callee)
+{
+	const struct sip_addr *from, *to;
+	struct sip_str aor;
+
+	if (!p->dialog || r->msg->method != SIP_METHOD_INVITE ||
+	    (sip_msg_to(r->msg, &to) == 0 && to->tag.len))
+		return;
+	if (callee.len && sip_buf_append_str(&c->dlg, callee) == 0)
+		c->dlg_callee = callee.len;
+	if (sip_msg_from(r->msg, &from) == 0 && sip_svc_is_our_domain(p->env, &from->uri) &&
+	    local_aor(p, &aor, &from->uri) == 0 && sip_buf_append_str(&c->dlg, aor) == 0)
+		c->dlg_caller = aor.len;
+}
+
+static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct sip_proxy_req *preq,
+		      struct tgt_acc *acc, struct sip_str callee)
+{
+	struct sip_proxy_target tg[MAX_TARGETS];
+	struct sip_proxy_fwd def = { 0 };
+	struct pcall *c;
+	int in = tp_index(r->src.tp), err;
+	bool dialog_creating = false;
+	const struct sip_addr *to;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->br = calloc(acc->n, sizeof(*c->br));
+	if (!c->br) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->p = p;
+	c->st = r->st;
+	c->nbr = (unsigned)acc->n;
+	c->strs = *acc->strs; /* the URIs now belong to the call */
+	*acc->strs = (struct sip_buf)SIP_BUF_INIT;
+	sip_timer_init(&c->timer_decline);
+	if (in < 0 || !p->has_tp[in])
+		in = TPI_UDP;
+	/* 16.6 item 4: record-route requests that can make a dialog (RFC 3261 12,
+	 * RFC 6665 for SUBSCRIBE, RFC 3515 for REFER). */
+	if (r->msg->method == SIP_METHOD_INVITE || r->msg->method == SIP_METHOD_SUBSCRIBE ||
+	    r->msg->method == SIP_METHOD_REFER)
+		dialog_creating = !(sip_msg_to(r->msg, &to) == 0 && to->tag.len);
+	def.via = sip_str_from_cstr(p->via[in]);
+	if (dialog_creating)
+		def.rr = def.rr_in = sip_str_from_cstr(p->rr[in]);
+	for (size_t k = 0; k < acc->n; k++) {
+		struct pbranch *b = &c->br[k];
+		int out = in;
+		b->call = c;
+		b->i = (unsigned)k;
+		sip_timer_init(&b->timer_c);
+		tg[k] = (struct sip_proxy_target){ .uri = { c->strs.p + acc->off[k], acc->len[k] }, .q = acc->q[k] };
+		if (acc->dst_ok[k]) {
+			b->dst = acc->dst[k];
+			b->dst_ok = true;
+		} else if (!sip_proxy_req_routed(preq)) {
+			b->dst_ok = uri_dest(&b->dst, tg[k].uri) == 0;
+		} else {
+			/* 16.6 item 7: the next hop is the first Route value left (a
+			 * strict router's too: it becomes the Request-URI). Known now,
+			 * so the Via names the transport the request leaves on. */
+			const struct sip_addr *ra;
+			b->dst_ok = sip_msg_route(r->msg, preq->route_first, &ra) == 0 &&
+				    uri_dest(&b->dst, ra->uri_str) == 0;
+		}
+		if (b->dst_ok) {
+			out = tp_index(net_tp(b->dst.proto));
+			if (out < 0 || !p->has_tp[out])
+				out = TPI_UDP;
+		}
+		tg[k].via = sip_str_from_cstr(p->via[out]);
+		if (dialog_creating) {
+			/* Double Record-Route when the transport changes (RFC 5658). */
+			tg[k].rr = sip_str_from_cstr(p->rr[out]);
+			tg[k].rr_in = sip_str_from_cstr(p->rr[in]);
+		}
+	}
+	struct sip_proxy_ops ops = p->ops;
+	ops.arg = c;
+	err = sip_proxy_ctx_alloc(&c->ctx, &p->pcfg, &ops, preq, &def, tg, acc->n);
+	if (!err && sip_proxy_ctx_branch_count(c->ctx) != acc->n) {
+		/* Duplicates were merged: the branch indexes no longer match our
+		 * destinations, so every branch resolves its next hop itself. */
+		for (unsigned k = 0; k < c->nbr; k++)
+			c->br[k].dst_ok = false;
+	}
+	if (err) {
+		sip_buf_free(&c->strs);
+		free(c->br);
+		free(c);
+		return err;
+	}
+	c->refs = 2; /* the server transaction and the context */
+	calls_insert(p, c);
+	c->next = p->all;
+	if (p->all)
+		p->all->prev = c;
+	p->all = c;
+	sip_txn_set_cb(r->st, srv_cb, c);
+	dialog_setup(p, c, r, callee);
+	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
+	c->refs++;
+	(void)sip_proxy_ctx_start(c->ctx);
+	call_check(c);
+	call_unref(c);
+	return 0;
+}
+
+/* ACK for a 2xx (its own transaction, 17.1.1.3) and any request a transaction
+ * does not hold: forwarded statelessly (16.11), no Record-Route. */
+static void forward_stateless(struct sip_proxy_svc *p, struct sip_req *r)
+{
+	struct sip_proxy_check chk;
+	struct sip_proxy_req preq;
+	struct sip_proxy_fwd f = { 0 };
+	struct sip_buf hop = SIP_BUF_INIT;
+	struct sip_txn_dest d;
+	char branch[SIP_PROXY_BRANCH_SIZE];
+	struct sip_out *o;
+	int in;
+
+	if (sip_proxy_validate(&chk, &p->pcfg, r->msg) != 0 || chk.status ||
+	    sip_proxy_preprocess(&preq, &p->pcfg, r->msg, &chk) != 0)
+		return;
+	in = tp_index(r->src.tp);
+	f.target = preq.ruri;
+	f.via = sip_str_from_cstr(p->via[in >= 0 && p->has_tp[in] ? in : TPI_UDP]);
+	if (sip_proxy_forward(&o, &hop, branch, &preq, &f) != 0)
+		return;
+	if (uri_dest(&d, sip_buf_str(&hop)) == 0) {
+		int out = tp_index(net_tp(d.proto));
+		if (out != in && out >= 0 && p->has_tp[out]) {
+			/* The Via must name the transport actually used. */
+			sip_out_free(o);
+			f.via = sip_str_from_cstr(p->via[out]);
+			sip_buf_reset(&hop);
+			if (sip_proxy_forward(&o, &hop, branch, &preq, &f) != 0) {
+				sip_buf_free(&hop);
+				return;
+			}
+		}
+		sip_buf_reset(&p->out);
+		if (sip_out_serialize(o, &p->out) == 0)
+			(void)sip_txn_layer_send(p->env->txn, &d, p->out.p, p->out.len);
+	}
+	sip_out_free(o);
+	sip_buf_free(&hop);
+}
+
+static void handle_cancel(struct sip_proxy_svc *p, struct sip_req *r)
+{
+	struct sip_txn *inv = sip_txn_match_cancel(p->env->txn, r->msg);
+	struct pcall *c = inv ? calls_find(p, inv) : NULL;
+	struct sip_out *o;
+
+	if (!inv) {
+		reply(r, 481, NULL); /* 9.2 */
+		return;
+	}
+	if (!c || !c->ctx) {
+		(void)sip_req_reply(r, 200, NULL);
+		return;
+	}
+	/* 9.2 and 16.10: 200 to the CANCEL with the context's To tag, then CANCEL on
+	 * every pending branch and 487 upstream. */
+	if (sip_out_response_to(&o, r->msg, 200, NULL, sip_proxy_ctx_to_tag(c->ctx)) == 0)
+		(void)send_out(p, r, o);
+	c->refs++;
+	(void)sip_proxy_ctx_cancel(c->ctx, r->msg);
+	call_check(c);
+	call_unref(c);
+}
+
+static void handle(void *ctx, struct sip_req *r)
+{
+	struct sip_proxy_svc *p = ctx;
+	struct sip_proxy_check chk;
+	struct sip_proxy_req preq;
+	struct sip_buf strs = SIP_BUF_INIT;
+	struct tgt_acc acc = { .p = p, .strs = &strs };
+	const struct sip_uri *ru;
+	struct sip_uri ruri;
+	struct sip_buf callee = SIP_BUF_INIT;
+	int err;
+
+	self_init(p);
+	if (r->msg->method == SIP_METHOD_ACK || !r->st) {
+		forward_stateless(p, r);
+		return;
+	}
+	if (r->msg->method == SIP_METHOD_CANCEL) {
+		handle_cancel(p, r);
+		return;
+	}
+	if (sip_proxy_validate(&chk, &p->pcfg, r->msg) != 0) {
+		reply(r, 400, NULL);
+		return;
+	}
+	if (chk.status) {
+		struct sip_out *o;
+		char tagbuf[24];
+		if (sip_proxy_reply(&o, r->msg, &chk, own_tag(p, tagbuf)) == 0)
+			(void)send_out(p, r, o);
+		return;
+	}
+	if (sip_proxy_preprocess(&preq, &p->pcfg, r->msg, &chk) != 0) {
+		reply(r, 400, "Bad Request (malformed Route)");
+		return;
+	}
+	if (!authorize(p, r))
+		return;
+	if (sip_uri_parse(&ruri, preq.ruri) != 0) {
+		reply(r, 400, "Bad Request (malformed Request-URI)");
+		return;
+	}
+	ru = &ruri;
+	if (!sip_proxy_req_routed(&preq) && is_local(p, ru)) {
+		struct sip_str aor;
+		struct puser *u;
+		if (!ru->user.len || local_aor(p, &aor, ru) != 0) {
+			reply(r, 404, NULL);
+			return;
+		}
+		u = user_get(p, aor);
+		if (!u) {
+			reply(r, 500, NULL);
+			return;
+		}
+		if (decline_check(p, r, u))
+			return;
+		if (p->reg && sip_registrar_lookup(p->reg, aor, loc_cb, &acc) != 0) {
+			sip_buf_free(&strs);
+			reply(r, 500, NULL);
+			return;
+		}
+		if (p->dialog && sip_buf_append_str(&callee, aor) != 0) {
+			sip_buf_free(&strs);
+			reply(r, 500, NULL);
+			return;
+		}
+		if (!acc.n) {
+			sip_buf_free(&callee);
+			/* 16.5: no target. An AOR with nobody registered is
+			 * temporarily unavailable; one that is nobody's is not found. */
+			reply(r, u->exists ? 480 : 404, NULL);
+			sip_buf_free(&strs);
+			return;
+		}
+	} else {
+		acc.off[0] = 0;
+		acc.len[0] = preq.ruri.len;
+		acc.q[0] = -1;
+		acc.dst_ok[0] = false;
+		if (sip_buf_append_str(&strs, preq.ruri)) {
+			reply(r, 500, NULL);
+			return;
+		}
+		acc.n = 1;
+	}
+	err = call_start(p, r, &preq, &acc, sip_buf_str(&callee));
+	sip_buf_free(&callee);
+	sip_buf_free(&strs);
+	if (err)
+		reply(r, 500, NULL);
+}
+
+static void stop(void *ctx)
+{
+	struct sip_proxy_svc *p = ctx;
+
+	p->stopping = true;
+}
+
+static void svc_free(void *ctx)
+{
+	struct sip_proxy_svc *p = ctx;
+
+	if (!p)
+		return;
+	/* The transaction layer is gone (no more callbacks): release what is left. */
+	for (struct pcall *c = p->all, *n; c; c = n) {
+		n = c->next;
+		if (c->ctx)
+			sip_proxy_ctx_free(c->ctx);
+		sip_buf_free(&c->strs);
+		sip_buf_free(&c->dlg);
+		free(c->br);
+		free(c);
+	}
+	users_flush(p);
+	free(p->ub);
+	free(p->cb);
+	sip_svc_auth_free(&p->auth);
+	sip_buf_free(&p->tmp);
+	sip_buf_free(&p->out);
+	sip_buf_free(&p->canon);
+	free(p);
+}
+
+int sip_proxy_svc_alloc(struct sip_proxy_svc **pp, struct sip_svc_env *env,
+			const struct sip_proxy_svc_config *cfg)
+{
+	struct sip_proxy_svc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->env = env;
+	p->reg = cfg->registrar;
+	p->dialog = cfg->dialog;
+	p->dialog_arg = cfg->dialog_arg;
+	p->pcfg.timer_c_ms = cfg->timer_c_ms;
+	p->pcfg.decline_wait_ms = cfg->decline_wait_ms;
+	p->umask = 4095;
+	p->cmask = 16383;
+	p->ub = calloc(p->umask + 1u, sizeof(*p->ub));
+	p->cb = calloc(p->cmask + 1u, sizeof(*p->cb));
+	if (!p->ub || !p->cb) {
+		free(p->ub);
+		free(p->cb);
+		free(p);
+		return -ENOMEM;
+	}
+	sip_svc_auth_init(&p->auth, env, SIP_SVC_AUTH_PROXY);
+	p->ops = (struct sip_proxy_ops){ op_send_request, op_send_cancel, op_send_response,
+					 op_timer_start, op_timer_stop, NULL };
+	*pp = p;
+	return 0;
+}
+
+void sip_proxy_svc_service(struct sip_proxy_svc *p, struct sip_service *out)
+{
+	*out = (struct sip_service){
+		.name = "proxy",
+		.methods = SIP_METHOD_BIT(SIP_METHOD_INVITE) | SIP_METHOD_BIT(SIP_METHOD_ACK) |
+			   SIP_METHOD_BIT(SIP_METHOD_CANCEL) | SIP_METHOD_BIT(SIP_METHOD_BYE) |
+			   SIP_METHOD_BIT(SIP_METHOD_UPDATE) | SIP_METHOD_BIT(SIP_METHOD_INFO) |
+			   SIP_METHOD_BIT(SIP_METHOD_PRACK) | SIP_METHOD_BIT(SIP_METHOD_MESSAGE) |
+			   SIP_METHOD_BIT(SIP_METHOD_NOTIFY) | SIP_METHOD_BIT(SIP_METHOD_REFER),
+		.stateful = true,
+		.accepts = NULL,
+		.handle = handle,
+		.stop = stop,
+		.free = svc_free,
+		.ctx = p,
+	};
+}
