@@ -181,21 +181,16 @@ int sip_addr_parse(struct sip_addr *out, struct sip_str value)
 	a.angle = true;
 	p = q + 1;
 
-params:
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
+params:;
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0)
+		if (addr_param(&a, &prm))
 			return SIP_EPARSE;
-		if (!a.params.p)
-			a.params.p = p + 1;
-		p = sip_scan_param(p, end, &prm);
-		if (!p || addr_param(&a, &prm))
-			return SIP_EPARSE;
-		a.params.len = (size_t)(p - a.params.p);
-	}
+	if (rc < 0)
+		return SIP_EPARSE;
+	a.params = it.all;
 	*out = a;
 	return 0;
 }

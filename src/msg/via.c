@@ -159,20 +159,15 @@ transport:
 	}
 
 	/* *( SEMI via-params ) */
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0)
+		if (via_param(&v, &prm))
 			return SIP_EPARSE;
-		if (!v.params.p)
-			v.params.p = p + 1;
-		p = sip_scan_param(p, end, &prm);
-		if (!p || via_param(&v, &prm))
-			return SIP_EPARSE;
-		v.params.len = (size_t)(p - v.params.p);
-	}
+	if (rc < 0)
+		return SIP_EPARSE;
+	v.params = it.all;
 	*out = v;
 	return 0;
 }
