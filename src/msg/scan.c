@@ -44,7 +44,9 @@
 	(IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.' ? SC_SCHEME : 0) | \
 	(IS_TOKEN(c) || (c) == ':' || (c) == '[' || (c) == ']' ? SC_GENVAL : 0) | \
 	(IS_WORD(c) ? SC_WORD : 0) | \
-	(IS_ALNUM(c) || (c) == '-' ? SC_LDH : 0))
+	(IS_ALNUM(c) || (c) == '-' ? SC_LDH : 0) | \
+	((c) != '"' && (c) != '<' && (c) != '>' && (c) != ',' && (c) != ' ' && (c) != '\t' && \
+	 (c) != '\r' && (c) != '\n' ? SC_LPLAIN : 0))
 #define C4(n) CC(n), CC((n) + 1), CC((n) + 2), CC((n) + 3)
 #define C16(n) C4(n), C4((n) + 4), C4((n) + 8), C4((n) + 12)
 #define C64(n) C16(n), C16((n) + 16), C16((n) + 32), C16((n) + 48)

@@ -37,6 +37,7 @@ enum {
 	SC_GENVAL = 1u << 14, /* unquoted gen-value: token / host ([ ] :) */
 	SC_WORD = 1u << 15,   /* word (Call-ID): token / ( ) < > : \ " / [ ] ? { } */
 	SC_LDH = 1u << 16,    /* letter, digit, hyphen: inside a domain label */
+	SC_LPLAIN = 1u << 17, /* nothing sip_list_next looks at: not " < > , or LWS */
 };
 
 extern const uint32_t sip_scan_cc[256];
