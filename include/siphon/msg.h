@@ -148,6 +148,16 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len,
 		  const struct sip_limits *lim, struct sip_parse_error *err);
 void sip_msg_free(struct sip_msg *m);
 
+/* A copy of a parsed message in one heap block sized to what it holds: the bytes,
+ * the header table and the values sip_msg_parse itself computed (CSeq,
+ * Content-Length), with `slack` bytes of arena room for typed values parsed
+ * later (more chain heap blocks as usual). Typed values already cached in m are
+ * not carried over: they are parsed again on first use. For a message kept for
+ * long, e.g. by a transaction: sip_msg_parse sizes its block for a full parse
+ * (arena room of 1 KiB plus three times the length). m is left unchanged; free
+ * the copy with sip_msg_free. 0, or -ENOMEM. */
+int sip_msg_clone_compact(struct sip_msg **out, const struct sip_msg *m, size_t slack);
+
 /* Stream framing (TCP, TLS; RFC 3261 18.3: Content-Length is mandatory on streams).
  * Looks for one whole message at the start of buf[0..len).
  * Returns 0 when a whole message is there: *skip bytes of leading CRLF (RFC 5626

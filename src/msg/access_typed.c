@@ -47,10 +47,10 @@ int sip_msg_single_hdr_(struct sip_msg *m, enum sip_hdr_id id, enum sip_cache_sl
 /* Wrappers adapt each typed parser to sip_parse_fn_: calling a function through a
  * pointer of another type is undefined behaviour (and UBSan's -fsanitize=function
  * says so). */
-SIP_PARSE_WRAP_(p_addr, struct sip_addr, sip_addr_parse)
+SIP_PARSE_WRAP_(p_addr, struct sip_addr, sip_addr_parse_in_)
 SIP_PARSE_WRAP_(p_uri, struct sip_uri, sip_uri_parse)
 SIP_PARSE_WRAP_(p_rack, struct sip_rack, sip_rack_parse)
-SIP_PARSE_WRAP_(p_via, struct sip_via, sip_via_parse)
+SIP_PARSE_WRAP_(p_via, struct sip_via, sip_via_parse_in_)
 
 SIP_SINGLE_ACCESSOR_(sip_msg_from, SIP_HDR_FROM, SIP_CS_FROM, from, struct sip_addr, p_addr)
 SIP_SINGLE_ACCESSOR_(sip_msg_to, SIP_HDR_TO, SIP_CS_TO, to, struct sip_addr, p_addr)

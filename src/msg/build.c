@@ -97,14 +97,24 @@ static bool value_ok(struct sip_str v)
 }
 
 /* Like value_ok, but CRLF followed by SP or HTAB (folding, RFC 3261 7.3.1) is
- * allowed: values copied from a parsed message keep their folding. */
+ * allowed: values copied from a parsed message keep their folding. So is a NUL
+ * escaped inside a quoted-string (quoted-pair, RFC 3261 25.1; RFC 4475 3.1.1.2),
+ * which the parser accepts. */
 static bool copied_value_ok(struct sip_str v)
 {
+	bool quoted = false;
+
 	if (!v.len || (!memchr(v.p, '\r', v.len) && !memchr(v.p, '\n', v.len) &&
 		       !memchr(v.p, '\0', v.len)))
 		return true;
 	for (size_t i = 0; i < v.len; i++) {
 		char c = v.p[i];
+		if (quoted && c == '\\' && i + 1 < v.len && v.p[i + 1] != '\r' && v.p[i + 1] != '\n') {
+			i++;
+			continue;
+		}
+		if (c == '"')
+			quoted = !quoted;
 		if (c == '\0')
 			return false;
 		if (c == '\r') {

@@ -34,18 +34,10 @@ int sip_event_parse(struct sip_event *out, struct sip_str value)
 		if (q[0] == '.' && q[-1] == '.')
 			return SIP_EPARSE;
 	ev.package = (struct sip_str){ s, (size_t)(p - s) };
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
-			return SIP_EPARSE;
-		if (!ev.params.p)
-			ev.params.p = p + 1;
-		p = sip_scan_param(p, end, &prm);
-		if (!p)
-			return SIP_EPARSE;
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0) {
 		if (SCAN_NAME_IS(prm.name, "id")) {
 			if (prm.kind != SCAN_PV_TOKEN)
 				return SIP_EPARSE;
@@ -53,8 +45,10 @@ int sip_event_parse(struct sip_event *out, struct sip_str value)
 		} else if (!sip_scan_genvalue_ok(&prm)) {
 			return SIP_EPARSE;
 		}
-		ev.params.len = (size_t)(p - ev.params.p);
 	}
+	if (rc < 0)
+		return SIP_EPARSE;
+	ev.params = it.all;
 	*out = ev;
 	return 0;
 }
@@ -92,16 +86,10 @@ int sip_subscription_state_parse(struct sip_subscription_state *out, struct sip_
 		ss.state = SIP_SUBSTATE_PENDING;
 	else if (SCAN_NAME_IS(ss.state_str, "terminated"))
 		ss.state = SIP_SUBSTATE_TERMINATED;
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
-			return SIP_EPARSE;
-		p = sip_scan_param(p, end, &prm);
-		if (!p)
-			return SIP_EPARSE;
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0) {
 		if (SCAN_NAME_IS(prm.name, "reason")) {
 			/* event-reason-value: the registered values or a token */
 			if (prm.kind != SCAN_PV_TOKEN)
@@ -117,6 +105,8 @@ int sip_subscription_state_parse(struct sip_subscription_state *out, struct sip_
 			return SIP_EPARSE;
 		}
 	}
+	if (rc < 0)
+		return SIP_EPARSE;
 	*out = ss;
 	return 0;
 }

@@ -6,15 +6,6 @@
 #include "siphon/hdr.h"
 #include "scan.h"
 
-/* Start of a SEMI parameter list: only LWS up to the end or a ';'. */
-static bool params_start(const char **pp, const char *end)
-{
-	const char *p = scan_lws(*pp, end);
-
-	*pp = p;
-	return p == end || *p == ';';
-}
-
 /*   media-type  = m-type SLASH m-subtype *(SEMI m-parameter)
  *   m-parameter = m-attribute EQUAL m-value; m-value = token / quoted-string */
 int sip_ctype_parse(struct sip_ctype *out, struct sip_str value)
@@ -39,20 +30,15 @@ int sip_ctype_parse(struct sip_ctype *out, struct sip_str value)
 	if (p == s)
 		return SIP_EPARSE;
 	ct.subtype = (struct sip_str){ s, (size_t)(p - s) };
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0)
+		if (prm.kind == SCAN_PV_NONE || prm.kind == SCAN_PV_HOSTISH)
 			return SIP_EPARSE;
-		if (!ct.params.p)
-			ct.params.p = p + 1;
-		p = sip_scan_param(p, end, &prm);
-		if (!p || prm.kind == SCAN_PV_NONE || prm.kind == SCAN_PV_HOSTISH)
-			return SIP_EPARSE;
-		ct.params.len = (size_t)(p - ct.params.p);
-	}
+	if (rc < 0)
+		return SIP_EPARSE;
+	ct.params = it.all;
 	*out = ct;
 	return 0;
 }
@@ -77,16 +63,10 @@ int sip_reason_parse(struct sip_reason *out, struct sip_str value)
 	if (p == s)
 		return SIP_EPARSE;
 	r.protocol = (struct sip_str){ s, (size_t)(p - s) };
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
-			return SIP_EPARSE;
-		p = sip_scan_param(p, end, &prm);
-		if (!p)
-			return SIP_EPARSE;
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0) {
 		if (SCAN_NAME_IS(prm.name, "cause")) {
 			uint32_t c;
 			struct sip_str v = prm.value;
@@ -102,6 +82,8 @@ int sip_reason_parse(struct sip_reason *out, struct sip_str value)
 			return SIP_EPARSE;
 		}
 	}
+	if (rc < 0)
+		return SIP_EPARSE;
 	*out = r;
 	return 0;
 }
@@ -160,18 +142,10 @@ int sip_retry_after_parse(struct sip_retry_after *out, struct sip_str value)
 		ra.comment = sip_str_trim((struct sip_str){ q + 1, (size_t)(e - q - 2) });
 		p = e;
 	}
-	if (!params_start(&p, end))
-		return SIP_EPARSE;
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
-			return SIP_EPARSE;
-		p = sip_scan_param(p, end, &prm);
-		if (!p)
-			return SIP_EPARSE;
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0) {
 		if (SCAN_NAME_IS(prm.name, "duration")) {
 			uint32_t d;
 			struct sip_str v = prm.value;
@@ -183,6 +157,8 @@ int sip_retry_after_parse(struct sip_retry_after *out, struct sip_str value)
 			return SIP_EPARSE;
 		}
 	}
+	if (rc < 0)
+		return SIP_EPARSE;
 	*out = ra;
 	return 0;
 }
@@ -198,18 +174,12 @@ int sip_session_expires_parse(struct sip_session_expires *out, struct sip_str va
 
 	memset(&se, 0, sizeof se);
 	p = sip_scan_uint(scan_lws(p, end), end, UINT32_MAX, &se.delta);
-	if (!p || !params_start(&p, end))
+	if (!p)
 		return SIP_EPARSE;
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
-			return SIP_EPARSE;
-		p = sip_scan_param(p, end, &prm);
-		if (!p)
-			return SIP_EPARSE;
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0) {
 		if (SCAN_NAME_IS(prm.name, "refresher")) {
 			if (prm.kind != SCAN_PV_TOKEN || (!SCAN_NAME_IS(prm.value, "uac") &&
 							  !SCAN_NAME_IS(prm.value, "uas")))
@@ -219,6 +189,8 @@ int sip_session_expires_parse(struct sip_session_expires *out, struct sip_str va
 			return SIP_EPARSE;
 		}
 	}
+	if (rc < 0)
+		return SIP_EPARSE;
 	*out = se;
 	return 0;
 }

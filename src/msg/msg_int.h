@@ -361,6 +361,13 @@ static inline bool sip_has_byte_(const char *p, size_t n, char c)
 	return false;
 }
 
+/* sip_addr_parse / sip_via_parse into the caller's (arena) struct, without the
+ * local copy the public functions make to write *out only on success: the
+ * accessors drop the slot on failure anyway. On failure *out holds partial
+ * results. callgrind.sh siphon: 10,162 -> 10,014 instructions per message. */
+int sip_addr_parse_in_(struct sip_addr *out, struct sip_str value);
+int sip_via_parse_in_(struct sip_via *out, struct sip_str value);
+
 /* Typed single-valued accessors (access_typed.c): parse value with fn into a
  * struct of size sz in the arena, memoized in cache slot cs / *slot. */
 typedef int (*sip_parse_fn_)(void *out, struct sip_str value);

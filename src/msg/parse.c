@@ -128,6 +128,32 @@ static unsigned version_check(const char *p, const char *e)
 	return 505;
 }
 
+/* Is the control character at c (inside the value starting at vs) the second
+ * byte of a quoted-pair inside a quoted-string? RFC 3261 25.1:
+ *   quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+ * so NUL, BEL, DEL and friends may appear escaped in a quoted string (RFC 4475
+ * 3.1.1.2 intmeth), while a raw CTL anywhere else is malformed. Only reached on
+ * the rare path where the split stops at such a byte, so it rescans the value
+ * from its start to learn the quoting state. */
+static bool ctl_is_quoted_pair(const char *vs, const char *c)
+{
+	bool quoted = false;
+
+	for (const char *t = vs; t < c; t++) {
+		if (!quoted) {
+			if (*t == '"')
+				quoted = true;
+		} else if (*t == '\\') {
+			if (t + 1 == c)
+				return true;
+			t++;
+		} else if (*t == '"') {
+			quoted = false;
+		}
+	}
+	return false;
+}
+
 static int parse_start_line(struct sip_msg *m, const char *p, const struct sip_limits *lim,
 			    struct sip_parse_error *err, const char **nextp)
 {
@@ -212,9 +238,19 @@ static int parse_start_line(struct sip_msg *m, const char *p, const struct sip_l
 	vs = version_check(v, eol);
 	if (vs == 505)
 		return fail(err, SIP_EPARSE, 505, "Version Not Supported", (size_t)(v - b));
-	if (vs)
+	if (vs) {
+		/* RFC 4475 3.1.2.8 lwsruri: the Request-URI ends at the first SP, so
+		 * whitespace inside it leaves URI text before a well-formed version.
+		 * Name that fault rather than the version it displaced. */
+		const char *sp = eol;
+		while (sp > v && sp[-1] != ' ' && sp[-1] != '\t')
+			sp--;
+		if (sp > v && version_check(sp, eol) != 400)
+			return fail(err, SIP_EPARSE, 400,
+				    "Bad Request (Whitespace inside Request-URI)", (size_t)(v - b));
 		return fail(err, SIP_EPARSE, 400, "Bad Request (Malformed SIP-Version)",
 			    (size_t)(v - b));
+	}
 	m->version = (struct sip_str){ v, (size_t)(eol - v) };
 	*nextp = nl;
 	return 0;
@@ -326,6 +362,9 @@ static int parse_headers(struct sip_msg *m, const char *p, const struct sip_limi
 			} else if (eol >= end) {
 				return fail(err, SIP_EPARSE, 400, "Bad Request (Truncated header)",
 					    (size_t)(p - b));
+			} else if (ctl_is_quoted_pair(vs, eol)) {
+				q = eol + 1;
+				continue;
 			} else {
 				return fail(err, SIP_EPARSE, 400,
 					    "Bad Request (Control character in header)",

@@ -44,7 +44,9 @@
 	(IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.' ? SC_SCHEME : 0) | \
 	(IS_TOKEN(c) || (c) == ':' || (c) == '[' || (c) == ']' ? SC_GENVAL : 0) | \
 	(IS_WORD(c) ? SC_WORD : 0) | \
-	(IS_ALNUM(c) || (c) == '-' ? SC_LDH : 0))
+	(IS_ALNUM(c) || (c) == '-' ? SC_LDH : 0) | \
+	((c) != '"' && (c) != '<' && (c) != '>' && (c) != ',' && (c) != ' ' && (c) != '\t' && \
+	 (c) != '\r' && (c) != '\n' ? SC_LPLAIN : 0))
 #define C4(n) CC(n), CC((n) + 1), CC((n) + 2), CC((n) + 3)
 #define C16(n) C4(n), C4((n) + 4), C4((n) + 8), C4((n) + 12)
 #define C64(n) C16(n), C16((n) + 16), C16((n) + 32), C16((n) + 48)
@@ -56,10 +58,14 @@ const char *sip_scan_quoted(const char *p, const char *end, struct sip_str *inne
 	const char *q = p + 1;
 
 	while (q < end) {
+		/* Runs of qdtext with the unrolled class scan (digest nonces and
+		 * responses are long): callgrind.sh siphon, 10,182 -> 10,162
+		 * instructions per message. */
+		q = scan_class(q, end, SC_QDTEXT | SC_WSP);
+		if (q == end)
+			break;
 		unsigned char c = (unsigned char)*q;
-		if (sip_scan_cc[c] & (SC_QDTEXT | SC_WSP)) {
-			q++;
-		} else if (c == '"') {
+		if (c == '"') {
 			inner->p = p + 1;
 			inner->len = (size_t)(q - p - 1);
 			return q + 1;
@@ -203,18 +209,20 @@ bool sip_scan_ipv6(const char *p, const char *e, uint8_t out[16])
 	if (dbl < 0 ? n != 8 : n > 7)
 		return false;
 	if (out) {
-		int zeros = 8 - n, k = 0;
-		for (int i = 0; i < n; i++) {
-			if (i == dbl)
-				for (int z = 0; z < zeros; z++, k++)
-					out[2 * k] = out[2 * k + 1] = 0;
-			out[2 * k] = (uint8_t)(g[i] >> 8);
-			out[2 * k + 1] = (uint8_t)g[i];
-			k++;
+		/* The groups after "::" go to the end of the eight; the ones before it
+		 * stay in front, the gap is zeros. Every index below is provably in
+		 * [0, 8) (gcc 12 -O3 could not bound the former running index and
+		 * warned -Wstringop-overflow). */
+		uint16_t full[8] = { 0 };
+		int head = dbl < 0 ? n : dbl;
+		for (int i = 0; i < head; i++)
+			full[i] = g[i];
+		for (int i = head; i < n; i++)
+			full[8 - n + i] = g[i];
+		for (int i = 0; i < 8; i++) {
+			out[2 * i] = (uint8_t)(full[i] >> 8);
+			out[2 * i + 1] = (uint8_t)full[i];
 		}
-		if (dbl == n)
-			for (int z = 0; z < zeros; z++, k++)
-				out[2 * k] = out[2 * k + 1] = 0;
 	}
 	return true;
 }
@@ -239,6 +247,39 @@ const char *sip_scan_host(const char *p, const char *end, enum sip_host_type *ty
 	}
 	const char *s = p;
 	char top;
+	if (p < end && scan_is(*p, SC_DIGIT)) {
+		/* Dotted quad in one pass (sent-by, received and maddr are mostly
+		 * addresses): when four octets end at a byte that cannot continue a
+		 * hostname, this is exactly what the label loop and the separate
+		 * sip_scan_ipv4 check below would accept. Anything else ("1.2.3.4.5",
+		 * "10.example.com", "1234.1.1.1") takes the general path.
+		 * Callgrind on the shared corpus: sip_scan_host + sip_scan_ipv4 went
+		 * from 1,414 to 1,173 instructions per message (-O2). */
+		const char *q = p;
+		int i;
+		for (i = 0; i < 4; i++) {
+			unsigned v;
+			if (i) {
+				if (q == end || *q != '.')
+					break;
+				q++;
+			}
+			if (q == end || !scan_is(*q, SC_DIGIT))
+				break;
+			v = (unsigned)(*q++ - '0');
+			if (q < end && scan_is(*q, SC_DIGIT)) {
+				v = v * 10 + (unsigned)(*q++ - '0');
+				if (q < end && scan_is(*q, SC_DIGIT))
+					v = v * 10 + (unsigned)(*q++ - '0');
+			}
+			if (v > 255)
+				break;
+		}
+		if (i == 4 && (q == end || (*q != '.' && !scan_is(*q, SC_LDH)))) {
+			*type = SIP_HOST_IPV4;
+			return q;
+		}
+	}
 	for (;;) {
 		/* A label starts with an alphanumeric and does not end with '-'. */
 		if (p == end || !scan_is(*p, SC_DIGIT | SC_ALPHA))
@@ -297,17 +338,21 @@ const char *sip_scan_param(const char *p, const char *end, struct scan_param *pr
 		prm->kind = SCAN_PV_QUOTED;
 		return p;
 	}
+	/* Token characters with the unrolled class scan; only a ':' '[' or ']'
+	 * (an IPv6 value) continues with the wider gen-value class. Together with
+	 * the IPv4 fast path of sip_scan_host: callgrind.sh siphon, 11,224 ->
+	 * 10,768 instructions per message (gcc 12 -O2). */
 	s = p;
-	unsigned all = SC_TOKEN;
-	while (p < end && scan_is(*p, SC_GENVAL)) {
-		all &= sip_scan_cc[(unsigned char)*p];
-		p++;
+	p = scan_class(p, end, SC_TOKEN);
+	prm->kind = SCAN_PV_TOKEN;
+	if (p < end && scan_is(*p, SC_GENVAL)) {
+		p = scan_class(p, end, SC_GENVAL);
+		prm->kind = SCAN_PV_HOSTISH;
 	}
 	if (p == s)
 		return NULL;
 	prm->value.p = s;
 	prm->value.len = (size_t)(p - s);
-	prm->kind = (all & SC_TOKEN) ? SCAN_PV_TOKEN : SCAN_PV_HOSTISH;
 	return p;
 }
 

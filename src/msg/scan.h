@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siphon/err.h"
 #include "siphon/str.h"
 #include "siphon/uri.h"
 
@@ -36,6 +37,7 @@ enum {
 	SC_GENVAL = 1u << 14, /* unquoted gen-value: token / host ([ ] :) */
 	SC_WORD = 1u << 15,   /* word (Call-ID): token / ( ) < > : \ " / [ ] ? { } */
 	SC_LDH = 1u << 16,    /* letter, digit, hyphen: inside a domain label */
+	SC_LPLAIN = 1u << 17, /* nothing sip_list_next looks at: not " < > , or LWS */
 };
 
 extern const uint32_t sip_scan_cc[256];
@@ -166,6 +168,39 @@ struct scan_param {
 	enum scan_pv kind;
 };
 const char *sip_scan_param(const char *p, const char *end, struct scan_param *prm);
+
+/* Iterator over the *( SEMI param ) tail every header-value parser ends with:
+ *   struct scan_params it = SCAN_PARAMS(p, end);
+ *   while ((rc = scan_params_next(&it, &prm)) > 0) ... use prm ...;
+ *   if (rc < 0) fail; value.params = it.all;
+ * Before each parameter only LWS may stand (the ';' itself is required); it.all
+ * is the text from after the first ';' to the end of the last parameter, or
+ * SIP_STR_NULL when there is none. Inline so the parsers keep their former
+ * open-coded speed (callgrind figures in the commit that introduced it). */
+struct scan_params {
+	const char *p, *end;
+	struct sip_str all;
+};
+#define SCAN_PARAMS(p, end) ((struct scan_params){ (p), (end), SIP_STR_NULL })
+
+/* 1 with *prm filled, 0 at the end of the value, SIP_EPARSE when malformed. */
+static inline int scan_params_next(struct scan_params *it, struct scan_param *prm)
+{
+	const char *p = scan_lws(it->p, it->end);
+
+	if (p == it->end)
+		return 0;
+	if (*p != ';')
+		return SIP_EPARSE;
+	if (!it->all.p)
+		it->all.p = p + 1;
+	p = sip_scan_param(p, it->end, prm);
+	if (!p)
+		return SIP_EPARSE;
+	it->p = p;
+	it->all.len = (size_t)(p - it->all.p);
+	return 1;
+}
 
 /* Is the value of a parameter no specific rule applies to a valid gen-value?
  * Tokens and quoted strings are; a host-like value must be an IPv6reference. */

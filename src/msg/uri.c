@@ -9,25 +9,9 @@
 #include "siphon/uri.h"
 #include "scan.h"
 
-/* Skip 1*( chars of class / escaped ). Returns NULL on a bad escape. */
-static const char *scan_esc(const char *p, const char *end, unsigned mask)
-{
-	while (p < end) {
-		if (scan_is(*p, mask)) {
-			p++;
-		} else if (*p == '%') {
-			if (!scan_escape_ok(p, end))
-				return NULL;
-			p += 3;
-		} else {
-			break;
-		}
-	}
-	return p;
-}
-
-/* scan_esc that also tells whether an escape was seen. */
-static const char *scan_esc_note(const char *p, const char *end, unsigned mask, bool *esc)
+/* Skip 1*( chars of class / escaped ), telling in *esc whether an escape was
+ * seen. Returns NULL on a bad escape. */
+static inline const char *scan_esc_note(const char *p, const char *end, unsigned mask, bool *esc)
 {
 	while (p < end) {
 		if (scan_is(*p, mask)) {
@@ -42,6 +26,13 @@ static const char *scan_esc_note(const char *p, const char *end, unsigned mask, 
 		}
 	}
 	return p;
+}
+
+static const char *scan_esc(const char *p, const char *end, unsigned mask)
+{
+	bool esc;
+
+	return scan_esc_note(p, end, mask, &esc);
 }
 
 /* One "canonical" character of an escaped string for comparison (RFC 3261 19.1.4:

@@ -12,6 +12,7 @@
 
 #include "siphon/err.h"
 #include "siphon/hdr.h"
+#include "msg_int.h"
 #include "scan.h"
 
 static inline bool is_lws_start(char c)
@@ -95,21 +96,22 @@ static int via_param(struct sip_via *v, const struct scan_param *prm)
 	return sip_scan_genvalue_ok(prm) ? 0 : SIP_EPARSE;
 }
 
-int sip_via_parse(struct sip_via *out, struct sip_str value)
+/* Parse into *v directly (zeroed here); on failure *v holds partial results
+ * (see sip_addr_parse_in_). */
+int sip_via_parse_in_(struct sip_via *v, struct sip_str value)
 {
-	struct sip_via v;
 	SCAN_NONNULL(value);
 	const char *p = value.p, *end = value.p + value.len, *s, *q;
 
-	memset(&v, 0, sizeof v);
-	v.ttl = -1;
+	memset(v, 0, sizeof *v);
+	v->ttl = -1;
 
 	/* sent-protocol; SLASH = SWS "/" SWS. Nearly every Via says "SIP/2.0/":
 	 * take that in one compare. */
 	p = scan_lws(p, end);
 	s = p;
 	if (end - p >= 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
-		v.protocol = (struct sip_str){ p, 7 };
+		v->protocol = (struct sip_str){ p, 7 };
 		p = scan_lws(p + 8, end);
 		goto transport;
 	}
@@ -124,7 +126,7 @@ int sip_via_parse(struct sip_via *out, struct sip_str value)
 	p = scan_class(p, end, SC_TOKEN);
 	if (p == q)
 		return SIP_EPARSE;
-	v.protocol = (struct sip_str){ s, (size_t)(p - s) };
+	v->protocol = (struct sip_str){ s, (size_t)(p - s) };
 	p = scan_lws(p, end);
 	if (p == end || *p != '/')
 		return SIP_EPARSE;
@@ -134,7 +136,7 @@ transport:
 	p = scan_class(p, end, SC_TOKEN);
 	if (p == s)
 		return SIP_EPARSE;
-	v.transport = (struct sip_str){ s, (size_t)(p - s) };
+	v->transport = (struct sip_str){ s, (size_t)(p - s) };
 
 	/* LWS sent-by */
 	if (p == end || !is_lws_start(*p))
@@ -144,37 +146,41 @@ transport:
 		return SIP_EPARSE;
 	p = q;
 	s = p;
-	p = sip_scan_host(p, end, &v.host_type);
+	p = sip_scan_host(p, end, &v->host_type);
 	if (!p)
 		return SIP_EPARSE;
-	v.host = (struct sip_str){ s, (size_t)(p - s) };
+	v->host = (struct sip_str){ s, (size_t)(p - s) };
 	q = scan_lws(p, end);
 	if (q < end && *q == ':') {
 		uint32_t port;
 		p = sip_scan_uint(scan_lws(q + 1, end), end, 65535, &port);
 		if (!p)
 			return SIP_EPARSE;
-		v.port = (uint16_t)port;
-		v.has_port = true;
+		v->port = (uint16_t)port;
+		v->has_port = true;
 	}
 
 	/* *( SEMI via-params ) */
-	for (;;) {
-		struct scan_param prm;
-		p = scan_lws(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
+	struct scan_params it = SCAN_PARAMS(p, end);
+	struct scan_param prm;
+	int rc;
+	while ((rc = scan_params_next(&it, &prm)) > 0)
+		if (via_param(v, &prm))
 			return SIP_EPARSE;
-		if (!v.params.p)
-			v.params.p = p + 1;
-		p = sip_scan_param(p, end, &prm);
-		if (!p || via_param(&v, &prm))
-			return SIP_EPARSE;
-		v.params.len = (size_t)(p - v.params.p);
-	}
-	*out = v;
+	if (rc < 0)
+		return SIP_EPARSE;
+	v->params = it.all;
 	return 0;
+}
+
+int sip_via_parse(struct sip_via *out, struct sip_str value)
+{
+	struct sip_via v;
+	int e = sip_via_parse_in_(&v, value);
+
+	if (!e)
+		*out = v;
+	return e;
 }
 
 bool sip_via_branch_is_rfc3261(const struct sip_via *v)

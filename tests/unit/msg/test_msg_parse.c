@@ -366,7 +366,7 @@ static const struct err_case err_cases[] = {
 	{ "INVITE <sip:user@example.com> SIP/2.0\r\n" VIA HDRS_MIN "CSeq: 1 INVITE\r\n\r\n",
 	  SIP_EPARSE, 400, "Bad Request (Malformed Request-URI)", 7 },
 	{ "INVITE sip:user@example.com; lr SIP/2.0\r\n" VIA HDRS_MIN "CSeq: 1 INVITE\r\n\r\n",
-	  SIP_EPARSE, 400, "Bad Request (Malformed SIP-Version)", 29 },
+	  SIP_EPARSE, 400, "Bad Request (Whitespace inside Request-URI)", 29 },
 	{ " INVITE sip:b@example.com SIP/2.0\r\n", SIP_EPARSE, 400, "Bad Request (Malformed Method)", 0 },
 	{ "INVITE sip:b@example.com SIP/2.0", SIP_EPARSE, 400, "Bad Request (Truncated Start-Line)", 32 },
 	{ "INVITE\r\n", SIP_EPARSE, 400, "Bad Request (Malformed Method)", 6 },
@@ -444,6 +444,43 @@ static void test_errors(void **state)
 		assert_int_equal(sip_msg_parse(&m, "x", 1, NULL, NULL), SIP_EPARSE);
 		assert_null(m);
 	}
+}
+
+/* RFC 3261 25.1: quoted-pair = "\\" (%x00-09 / %x0B-0C / %x0E-7F). A NUL or BEL
+ * escaped inside a quoted-string is legal (RFC 4475 3.1.1.2); the same byte raw,
+ * or after a backslash outside quotes, is not. */
+static void test_quoted_pair_ctl(void **state)
+{
+	static const char ok[] = REQ("OPTIONS") VIA HDRS_MIN "CSeq: 1 OPTIONS\r\n"
+				 "X-Q: \"a\\\0b\\\x07" "c\" ; p=\"\\\x01\"\r\n\r\n";
+	static const char raw[] = REQ("OPTIONS") VIA HDRS_MIN "CSeq: 1 OPTIONS\r\n"
+				  "X-Q: \"a\x07" "b\"\r\n\r\n";
+	static const char unquoted[] = REQ("OPTIONS") VIA HDRS_MIN "CSeq: 1 OPTIONS\r\n"
+				       "X-Q: a\\\x07" "b\r\n\r\n";
+	static const char closed[] = REQ("OPTIONS") VIA HDRS_MIN "CSeq: 1 OPTIONS\r\n"
+				     "X-Q: \"a\\\\\"\x07" "b\r\n\r\n";
+	struct sip_parse_error e = { 0, NULL, 0 };
+	struct sip_msg *m = NULL;
+	const struct sip_hdr *h;
+	(void)state;
+
+	assert_int_equal(sip_msg_parse(&m, ok, sizeof(ok) - 1, NULL, &e), 0);
+	h = sip_msg_hdr_by_name(m, SIP_STR("X-Q"));
+	assert_non_null(h);
+	assert_int_equal(h->value.len, 18);
+	assert_memory_equal(h->value.p, "\"a\\\0b\\\x07" "c\" ; p=\"\\\x01\"", 18);
+	sip_msg_free(m);
+	m = NULL;
+
+	assert_int_equal(sip_msg_parse(&m, raw, sizeof(raw) - 1, NULL, &e), SIP_EPARSE);
+	assert_string_equal(e.reason, "Bad Request (Control character in header)");
+	assert_int_equal(e.offset, (size_t)(strstr(raw, "a\x07") + 1 - raw));
+	assert_int_equal(sip_msg_parse(&m, unquoted, sizeof(unquoted) - 1, NULL, &e), SIP_EPARSE);
+	assert_string_equal(e.reason, "Bad Request (Control character in header)");
+	/* "a\\" closes with an escaped backslash, so the BEL after the quote is raw. */
+	assert_int_equal(sip_msg_parse(&m, closed, sizeof(closed) - 1, NULL, &e), SIP_EPARSE);
+	assert_string_equal(e.reason, "Bad Request (Control character in header)");
+	assert_null(m);
 }
 
 static void test_limits(void **state)
@@ -589,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_bare_lf_and_body),
 		cmocka_unit_test(test_start_lines),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_quoted_pair_ctl),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_guard_page),
