@@ -342,8 +342,23 @@ int sip_events_dialog_update(struct sip_events *ev, struct sip_str entity, const
 		return 0;
 	}
 	/* RFC 4235 3.7: notify only the changed dialog (partial state). */
+	struct sip_events_dialog t = *d;
+	if (di && d->state == SIP_EVENTS_DLG_TERMINATED) {
+		/* A termination seen on a BYE knows less than the record: the
+		 * direction is the dialog's, fixed when it was created (4.1.1), and
+		 * what the update lacks is taken from what was reported before. */
+		struct sip_str *const tf[] = { &t.call_id, &t.local_tag, &t.remote_tag, &t.local_identity,
+					       &t.remote_identity, &t.remote_display };
+		const struct sip_str *const rf[] = { &di->d.call_id, &di->d.local_tag, &di->d.remote_tag,
+						     &di->d.local_identity, &di->d.remote_identity,
+						     &di->d.remote_display };
+		t.initiator = di->d.initiator;
+		for (size_t i = 0; i < sizeof(tf) / sizeof(tf[0]); i++)
+			if (!tf[i]->len)
+				*tf[i] = *rf[i];
+	}
 	at = dialog_head(&b, r, false);
-	dialog_xml(&b, d);
+	dialog_xml(&b, &t);
 	sip_buf_append_cstr(&b, "</dialog-info>\n");
 	if (!b.p) {
 		ev_res_maybe_free(ev, r);

@@ -864,6 +864,42 @@ static void dialog_setup(struct sip_proxy_svc *p, struct pcall *c, struct sip_re
 		c->dlg_caller = aor.len;
 }
 
+/* A BYE through the proxy (it record-routes, so every BYE of a dialog it set up
+ * passes here) ends the dialog for the dialog subscribers of both parties (RFC 4235
+ * 4.1.2: local-bye for the sender, remote-bye for the receiver; RFC 3261 15: the
+ * dialog ends when the BYE is sent). Unknown dialogs are ignored by the package. */
+static void dialog_bye(struct sip_proxy_svc *p, struct sip_req *r)
+{
+	const struct sip_addr *from, *to;
+	struct sip_events_dialog d = { .state = SIP_EVENTS_DLG_TERMINATED };
+	struct sip_str aor;
+
+	if (!p->dialog || r->msg->method != SIP_METHOD_BYE || sip_msg_from(r->msg, &from) != 0 ||
+	    sip_msg_to(r->msg, &to) != 0 || !to->tag.len || sip_msg_call_id(r->msg, &d.call_id) != 0)
+		return;
+	d.id = d.call_id;
+	if (from->uri.user.len && sip_svc_is_our_domain(p->env, &from->uri) &&
+	    local_aor(p, &aor, &from->uri) == 0) {
+		d.event = SIP_STR("local-bye");
+		d.local_tag = from->tag;
+		d.remote_tag = to->tag;
+		d.local_identity = from->uri_str;
+		d.remote_identity = to->uri_str;
+		d.remote_display = to->display;
+		p->dialog(p->dialog_arg, aor, &d);
+	}
+	if (to->uri.user.len && sip_svc_is_our_domain(p->env, &to->uri) &&
+	    local_aor(p, &aor, &to->uri) == 0) {
+		d.event = SIP_STR("remote-bye");
+		d.local_tag = to->tag;
+		d.remote_tag = from->tag;
+		d.local_identity = to->uri_str;
+		d.remote_identity = from->uri_str;
+		d.remote_display = from->display;
+		p->dialog(p->dialog_arg, aor, &d);
+	}
+}
+
 static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct sip_proxy_req *preq,
 		      struct tgt_acc *acc, struct sip_str callee)
 {
@@ -1064,6 +1100,7 @@ static void handle(void *ctx, struct sip_req *r)
 	}
 	if (!authorize(p, r))
 		return;
+	dialog_bye(p, r);
 	if (sip_uri_parse(&ruri, preq.ruri) != 0) {
 		reply(r, 400, "Bad Request (malformed Request-URI)");
 		return;
