@@ -319,6 +319,29 @@ int ev_pkg_full(struct sip_events *ev, struct ev_res *r, struct ev_body **out)
 
 /* ---------------------------------------------------------------- feeds */
 
+/* Copy the strings *f[0..n) into one malloc'd block, each NUL-terminated, and point
+ * the slices at the copies: a record keeps its strings with one allocation. NULL
+ * when out of memory (the slices are then unchanged). */
+static char *strs_pack(struct sip_str *const *f, size_t n)
+{
+	size_t total = 0, off = 0;
+	char *mem;
+
+	for (size_t i = 0; i < n; i++)
+		total += f[i]->len + 1;
+	mem = malloc(total);
+	if (!mem)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i]->len)
+			memcpy(mem + off, f[i]->p, f[i]->len);
+		mem[off + f[i]->len] = '\0';
+		*f[i] = (struct sip_str){ mem + off, f[i]->len };
+		off += f[i]->len + 1;
+	}
+	return mem;
+}
+
 int sip_events_dialog_update(struct sip_events *ev, struct sip_str entity, const struct sip_events_dialog *d)
 {
 	struct ev_res *r;
@@ -379,24 +402,13 @@ int sip_events_dialog_update(struct sip_events *ev, struct sip_str entity, const
 		struct sip_events_dialog c = *d;
 		struct sip_str *const f[] = { &c.id, &c.call_id, &c.local_tag, &c.remote_tag,
 					      &c.local_identity, &c.remote_identity, &c.remote_display, &c.event };
-		size_t total = 0, off = 0;
-		char *mem;
+		char *mem = strs_pack(f, sizeof(f) / sizeof(f[0]));
 
-		for (size_t i = 0; i < 8; i++)
-			total += f[i]->len + 1;
-		mem = malloc(total);
 		if (!mem || (!di && !(di = calloc(1, sizeof(*di))))) {
 			free(mem);
 			ev_body_unref(delta);
 			ev_res_maybe_free(ev, r);
 			return -ENOMEM;
-		}
-		for (size_t i = 0; i < 8; i++) {
-			if (f[i]->len)
-				memcpy(mem + off, f[i]->p, f[i]->len);
-			mem[off + f[i]->len] = '\0';
-			*f[i] = (struct sip_str){ mem + off, f[i]->len };
-			off += f[i]->len + 1;
 		}
 		free(di->mem);
 		di->mem = mem;
@@ -464,24 +476,13 @@ int sip_events_reg_update(struct sip_events *ev, struct sip_str aor, const struc
 		free(rc);
 	} else {
 		struct sip_str *const f[] = { &cc.id, &cc.uri, &cc.event, &cc.call_id };
-		size_t total = 0, off = 0;
-		char *mem;
+		char *mem = strs_pack(f, sizeof(f) / sizeof(f[0]));
 
-		for (size_t i = 0; i < 4; i++)
-			total += f[i]->len + 1;
-		mem = malloc(total);
 		if (!mem || (!rc && !(rc = calloc(1, sizeof(*rc))))) {
 			free(mem);
 			ev_body_unref(delta);
 			ev_res_maybe_free(ev, r);
 			return -ENOMEM;
-		}
-		for (size_t i = 0; i < 4; i++) {
-			if (f[i]->len)
-				memcpy(mem + off, f[i]->p, f[i]->len);
-			mem[off + f[i]->len] = '\0';
-			*f[i] = (struct sip_str){ mem + off, f[i]->len };
-			off += f[i]->len + 1;
 		}
 		free(rc->mem);
 		rc->mem = mem;
