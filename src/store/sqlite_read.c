@@ -24,6 +24,18 @@ static int done(sqlite3_stmt *st, int rc)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK ? 0 : -EIO;
 }
 
+/* Step a single-row lookup. 0: a row is ready (finish with done(st, SQLITE_ROW));
+ * otherwise the statement is reset and SIP_ENOTFOUND or the read error returned. */
+static int step_row(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st), err;
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	err = done(st, rc);
+	return err ? err : SIP_ENOTFOUND;
+}
+
 /* ------------------------------------------------------------------ rows */
 
 static void row_user(sqlite3_stmt *st, struct sip_store_user *u)
@@ -110,17 +122,15 @@ int store_sqlite_user_get(struct sip_store *sto, struct sip_str aor, struct sip_
 	sqlite3_stmt *st = stmt(sto, R_USER_GET);
 	struct sip_store_user u;
 	struct sip_str *f[STORE_MAX_FIELDS];
-	int rc, err;
+	int err;
 
 	store_bind_str(st, 1, aor);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = done(st, rc);
-		return err ? err : SIP_ENOTFOUND;
-	}
+	err = step_row(st);
+	if (err)
+		return err;
 	row_user(st, &u);
 	err = store_own(&u.mem, f, store_user_fields(&u, f));
-	done(st, rc);
+	done(st, SQLITE_ROW);
 	if (err)
 		return err;
 	*out = u;
@@ -147,20 +157,18 @@ int store_sqlite_block_find(struct sip_store *sto, struct sip_str aor, struct si
 			    uint16_t *code)
 {
 	sqlite3_stmt *st = stmt(sto, R_BLOCK_FIND);
-	int rc, err, c;
+	int err, c;
 
 	store_bind_str(st, 1, aor);
 	store_bind_str(st, 2, uri);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = done(st, rc);
-		return err ? err : SIP_ENOTFOUND;
-	}
+	err = step_row(st);
+	if (err)
+		return err;
 	/* The entry's own code wins over the user's default (RFC 8197 607 or 603). */
 	c = sqlite3_column_int(st, 0);
 	if (!c)
 		c = sqlite3_column_int(st, 1);
-	done(st, rc);
+	done(st, SQLITE_ROW);
 	*code = (uint16_t)c;
 	return 0;
 }
@@ -248,21 +256,19 @@ int store_sqlite_sub_get(struct sip_store *sto, const struct sip_store_sub_key *
 	sqlite3_stmt *st = stmt(sto, R_SUB_GET);
 	struct sip_store_subscription s;
 	struct sip_str *f[STORE_MAX_FIELDS];
-	int rc, err;
+	int err;
 
 	store_bind_str(st, 1, k->call_id);
 	store_bind_str(st, 2, k->local_tag);
 	store_bind_str(st, 3, k->remote_tag);
 	store_bind_str(st, 4, k->event);
 	store_bind_str(st, 5, k->event_id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = done(st, rc);
-		return err ? err : SIP_ENOTFOUND;
-	}
+	err = step_row(st);
+	if (err)
+		return err;
 	row_sub(st, &s);
 	err = store_own(&s.mem, f, store_sub_fields(&s, f));
-	done(st, rc);
+	done(st, SQLITE_ROW);
 	if (err)
 		return err;
 	*out = s;
@@ -309,19 +315,17 @@ int store_sqlite_pub_get(struct sip_store *sto, struct sip_str entity, struct si
 	sqlite3_stmt *st = stmt(sto, R_PUB_GET);
 	struct sip_store_publication p;
 	struct sip_str *f[STORE_MAX_FIELDS];
-	int rc, err;
+	int err;
 
 	store_bind_str(st, 1, entity);
 	store_bind_str(st, 2, event);
 	store_bind_str(st, 3, etag);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = done(st, rc);
-		return err ? err : SIP_ENOTFOUND;
-	}
+	err = step_row(st);
+	if (err)
+		return err;
 	row_pub(st, &p);
 	err = store_own(&p.mem, f, store_pub_fields(&p, f));
-	done(st, rc);
+	done(st, SQLITE_ROW);
 	if (err)
 		return err;
 	*out = p;
@@ -363,18 +367,16 @@ int store_sqlite_mwi_get(struct sip_store *sto, struct sip_str aor, struct sip_s
 	sqlite3_stmt *st = stmt(sto, R_MWI_GET);
 	struct sip_store_mwi m;
 	struct sip_str *f[1];
-	int rc, err;
+	int err;
 
 	store_bind_str(st, 1, aor);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = done(st, rc);
-		return err ? err : SIP_ENOTFOUND;
-	}
+	err = step_row(st);
+	if (err)
+		return err;
 	row_mwi(st, &m);
 	f[0] = &m.aor;
 	err = store_own(&m.mem, f, 1);
-	done(st, rc);
+	done(st, SQLITE_ROW);
 	if (err)
 		return err;
 	*out = m;
