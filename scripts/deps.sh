@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libssl-dev libsqlite3-dev libxml2-dev libinih-dev)
-test_pkgs=(libcmocka-dev python3 clang libclang-rt-14-dev sip-tester sipsak openssl kamailio)
+test_pkgs=(libcmocka-dev python3 clang libclang-rt-14-dev sip-tester sipsak openssl kamailio kamailio-presence-modules)
 # bench-peers: the C parsers siphon's parser is compared with (../shared/bench-peers).
 peer_pkgs=(libosip2-dev libsofia-sip-ua-dev libre-dev valgrind)
 bench_pkgs=("${peer_pkgs[@]}" kamailio)

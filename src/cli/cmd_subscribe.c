@@ -133,6 +133,22 @@ static void keep_dialog(struct ua *ua, struct subscribe_run *o, struct sip_msg *
 		dialog_ready(ua, o);
 }
 
+/* A 489 (RFC 6665 8.3.2) from a notifier usually carries Allow-Events, the
+ * packages it serves (4.4.4); say which, so the user can pick one. */
+static void print_allow_events(struct ua *ua, const struct sip_msg *m)
+{
+	struct sip_buf b = SIP_BUF_INIT;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ALLOW_EVENTS); h; h = sip_msg_hdr_next(m, h)) {
+		if (b.len)
+			sip_buf_append_cstr(&b, ", ");
+		sip_buf_append_str(&b, h->value);
+	}
+	if (b.len)
+		ua_note(ua, "allow-events", "   the notifier serves: %s", b.p);
+	sip_buf_free(&b);
+}
+
 static void on_result(struct ua *ua, struct ua_req *r, const struct ua_result *res, void *arg)
 {
 	struct subscribe_run *o = arg;
@@ -158,6 +174,8 @@ static void on_result(struct ua *ua, struct ua_req *r, const struct ua_result *r
 		ua_tick(ua, 1000);
 		return;
 	}
+	if (res->code == 489 && res->msg)
+		print_allow_events(ua, res->msg);
 	if (res->code < 200 || res->code >= 300 || !res->msg) {
 		/* 4.1.2.1: a failed refresh ends the subscription too. */
 		terminate(ua, o, res->timeout ? UA_EXIT_TIMEOUT : ua_exit_for(res->code));
@@ -171,7 +189,11 @@ static void on_result(struct ua *ua, struct ua_req *r, const struct ua_result *r
 	if (sip_msg_expires(res->msg, &e) != 0)
 		e = o->expires;
 	if (e == 0) {
-		ua_note(ua, "ended", "the notifier granted no time (Expires: 0)");
+		/* RFC 6665 4.4.3: asking for Expires 0 is a fetch (one NOTIFY, then over). */
+		if (o->expires == 0)
+			ua_note(ua, "ended", "a fetch (Expires: 0): one NOTIFY with the current state follows");
+		else
+			ua_note(ua, "ended", "the notifier granted no time (Expires: 0)");
 		ua_tick(ua, 1000);
 		o->unsubscribing = true;
 		return;

@@ -88,8 +88,8 @@ hasnt() {
 }
 
 # kam_start NAME [KAMAILIO ARGS...]: Kamailio (Debian package) in the foreground
-# mode (-DD -E) in the background with tests/e2e/kamailio/toolkit.cfg on a free
-# loopback port over UDP and TCP; sets KAM_PORT and KAM_PID.
+# mode (-DD -E) in the background with tests/e2e/kamailio/$KAM_CFG (default
+# toolkit.cfg) on a free loopback port over UDP and TCP; sets KAM_PORT and KAM_PID.
 kam_start() {
 	local name=$1 mods
 	shift
@@ -98,7 +98,7 @@ kam_start() {
 	[ -d "$mods" ] || fail "kamailio modules not found"
 	KAM_PORT=$(free_port udp)
 	mkdir -p "$WORK/kam_$name"
-	timeout 60 kamailio -f "$SIPHON_SRC/tests/e2e/kamailio/toolkit.cfg" -L "$mods" -DD -E \
+	timeout 60 kamailio -f "$SIPHON_SRC/tests/e2e/kamailio/${KAM_CFG:-toolkit.cfg}" -L "$mods" -DD -E \
 		-l "udp:127.0.0.1:$KAM_PORT" -l "tcp:127.0.0.1:$KAM_PORT" -Y "$WORK/kam_$name" \
 		-P "$WORK/kam_$name/pid" -w "$WORK/kam_$name" -m 32 -M 8 "$@" >"$name.kam.log" 2>&1 &
 	KAM_PID=$!
