@@ -8,7 +8,9 @@
  * is open (RFC 5923 spirit) and opening one otherwise.
  *
  * Each stream transport is a struct sip_transport_ops (src/net/net_int.h): TCP and
- * TLS today, WebSocket (RFC 7118) later, invisible to the layers above.
+ * TLS today, WebSocket (RFC 7118) later, invisible to the layers above. A TLS
+ * connection we open authenticates the server (RFC 3261 26.3.1, RFC 5922 7.3) by
+ * default: see sip_net_config.tls_ca_file and sip_net_dest.tls_host.
  *
  * Everything runs on the loop's thread; nothing here starts a thread. Callbacks
  * may call any function of this header, including sip_net_close.

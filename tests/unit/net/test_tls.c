@@ -356,6 +356,10 @@ static void test_tls_host_ok(void **state)
 
 	(void)state;
 	verify_case(cert_path, key_path, &c, "localhost", NULL);
+	/* An IPv6 literal as a URI writes it (brackets): the certificate's iPAddress
+	 * ::1 is checked, whatever address the host was reached at. */
+	verify_case(cert_path, key_path, &c, "[::1]", NULL);
+	verify_case(cert_path, key_path, &c, "[::2]", "IP address mismatch");
 }
 
 static void test_tls_host_mismatch(void **state)
