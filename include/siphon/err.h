@@ -17,6 +17,8 @@ enum sip_err {
 	SIP_ENOTFOUND = SIP_ERR_BASE - 4,   /* no such header / entry */
 	SIP_ETIMEOUT = SIP_ERR_BASE - 5,    /* a transaction or operation timed out */
 	SIP_ETRANSPORT = SIP_ERR_BASE - 6,  /* the transport failed to send */
+	SIP_ETLSVERIFY = SIP_ERR_BASE - 7,  /* the TLS peer's certificate failed verification
+					       (RFC 5922 7: untrusted, expired, wrong name) */
 };
 
 /* A short English description of err (0, -errno or a siphon code). Never NULL. */

@@ -8,7 +8,9 @@
  * is open (RFC 5923 spirit) and opening one otherwise.
  *
  * Each stream transport is a struct sip_transport_ops (src/net/net_int.h): TCP and
- * TLS today, WebSocket (RFC 7118) later, invisible to the layers above.
+ * TLS today, WebSocket (RFC 7118) later, invisible to the layers above. A TLS
+ * connection we open authenticates the server (RFC 3261 26.3.1, RFC 5922 7.3) by
+ * default: see sip_net_config.tls_ca_file and sip_net_dest.tls_host.
  *
  * Everything runs on the loop's thread; nothing here starts a thread. Callbacks
  * may call any function of this header, including sip_net_close.
@@ -106,9 +108,13 @@ struct sip_net_src {
 /* Where to send. tp and remote are required; conn_id, when not 0, names the
  * connection to use if it is still open (a response goes back on the connection
  * its request came on, RFC 3261 18.2.2); lis picks the UDP socket to send from.
- * tls_host (borrowed for the call), for a new TLS connection, is the domain remote
- * was resolved from: sent as SNI and the name the server's certificate must carry
- * (RFC 5922 7.2; only with tls_ca_file). Empty: the certificate must name the IP. */
+ * tls_host (borrowed for the call), for a new TLS connection, is the host of the
+ * URI remote was resolved from (RFC 3261 26.3.1, RFC 5922 7.3: the domain before
+ * any SRV step): a name is sent as SNI (RFC 6066 3) and must be a dNSName of the
+ * server's certificate, matched whole, no wildcards (RFC 5922 7.2); an IP literal
+ * ("192.0.2.1", "[2001:db8::1]") must be an iPAddress of it (RFC 6125). Empty: the
+ * certificate must name remote's IP. An open connection to remote is reused
+ * without a new check (RFC 5923). */
 struct sip_net_dest {
 	enum sip_tp tp;
 	struct sip_net_addr remote;
@@ -151,11 +157,19 @@ struct sip_net_config {
 	size_t max_conn_wbuf;          /* bytes queued for writing per connection; 0: 1 MiB */
 	unsigned idle_timeout_ms;      /* close a connection idle this long; 0: 120000 */
 	unsigned connect_timeout_ms;   /* TCP connect + TLS handshake; 0: 10000 */
-	/* TLS: PEM certificate chain and key (required for a tls: listener), and the CA
-	 * bundle to verify servers we connect to (NULL: no verification, lab use). */
+	/* TLS: PEM certificate chain and key (required for a tls: listener). */
 	const char *tls_cert_file;
 	const char *tls_key_file;
+	/* TLS client side (RFC 3261 26.3.1, RFC 5922 7.3): every server we connect to
+	 * must present a certificate chain to a trusted CA naming the host it was
+	 * reached by (sip_net_dest.tls_host), or the connection closes before any SIP
+	 * byte is sent (on_error gets SIP_ETLSVERIFY, sip_net_error_detail the reason).
+	 * Trusted: the CAs of tls_ca_file (PEM bundle) and tls_ca_dir (c_rehash
+	 * directory) when either is set, else the system's store. tls_no_verify
+	 * turns the check off (testing against a self-signed server only). */
 	const char *tls_ca_file;
+	const char *tls_ca_dir;
+	bool tls_no_verify;
 };
 
 /* Create the transport set (no sockets yet). 0, -EINVAL or -ENOMEM. */
@@ -196,6 +210,11 @@ void sip_net_uncork(struct sip_net *net);
 /* Close every socket. cb (may be NULL) runs once every handle is closed, after
  * the net has been freed; keep running the loop until then. */
 void sip_net_close(struct sip_net *net, sip_net_closed_cb cb, void *arg);
+
+/* During an on_error or on_conn_closed callback: what the transport knows beyond
+ * err, for the user (SIP_ETLSVERIFY: OpenSSL's verify reason, e.g. "self-signed
+ * certificate", "hostname mismatch", "certificate has expired"); "" when nothing. */
+const char *sip_net_error_detail(const struct sip_net *net);
 
 /* Introspection (tests, stats). */
 unsigned sip_net_conn_count(const struct sip_net *net);

@@ -17,6 +17,11 @@
  *               auth = on | off               (--no-auth is auth = off)
  *               log_level = error | warn | info | debug
  *               tls_cert = FILE, tls_key = FILE
+ *               tls_ca = FILE, tls_ca_dir = DIR  (the CAs trusted for servers we
+ *                                              connect to over TLS: forwarding, NOTIFY;
+ *                                              default the system's store)
+ *               tls_verify = on | off         (off: do not verify those servers,
+ *                                              RFC 5922 7.3; lab use only)
  *               sync_full = on | off          (fsync every store commit)
  *               commit_interval_ms = 20       (least time between two store commits
  *                                              under load: less CPU per REGISTER, a
@@ -53,6 +58,8 @@ struct sip_server_config {
 	bool auth;
 	enum sip_log_level log_level;
 	char *tls_cert, *tls_key;
+	char *tls_ca, *tls_ca_dir;  /* NULL: the system's trust store */
+	bool tls_verify;            /* default on */
 	bool sync_full;
 	int commit_interval_us;      /* store group-commit pacing; <0: none */
 	uint32_t min_expires, max_expires, default_expires, max_bindings;
@@ -64,7 +71,8 @@ struct sip_server_config {
 };
 
 /* The embedded defaults: UDP and TCP on 127.0.0.1:5060, domain localhost,
- * siphon.db in the working directory, authentication on, log level info.
+ * siphon.db in the working directory, authentication on, log level info, TLS
+ * servers verified against the system's trust store.
  * 0 or -ENOMEM. */
 int sip_server_config_init(struct sip_server_config *c);
 void sip_server_config_free(struct sip_server_config *c);

@@ -13,6 +13,7 @@ const char *sip_strerror(int err)
 	case SIP_ENOTFOUND: return "not found";
 	case SIP_ETIMEOUT: return "timed out";
 	case SIP_ETRANSPORT: return "transport error";
+	case SIP_ETLSVERIFY: return "TLS certificate verify failed";
 	default: break;
 	}
 	if (err < 0 && err > SIP_ERR_BASE)

@@ -12,7 +12,7 @@ enum cli_exit {
 };
 
 /* The options every toolkit command takes (src/cli/ua.h). */
-#define UA_OPTS_USAGE_TEXT "[--from URI] [--user U] [--password P] [--transport udp|tcp|tls] [--proxy HOST[:PORT]] [--timeout S] [--verbose] [--json]"
+#define UA_OPTS_USAGE_TEXT "[--from URI] [--user U] [--password P] [--transport udp|tcp|tls] [--proxy HOST[:PORT]] [--timeout S] [--tls-ca FILE] [--insecure] [--verbose] [--json]"
 
 #define SIPHON_CMD(name, fn, min, max, usage, summary) int fn(int argc, char **argv);
 #include "commands.h"

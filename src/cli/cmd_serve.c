@@ -2,6 +2,7 @@
  *
  *   siphon serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]
  *                [--config FILE] [--log-level error|warn|info|debug]
+ *                [--tls-ca FILE] [--tls-verify on|off]
  *
  * Settings come from the embedded defaults, then --config FILE (INI, see
  * include/siphon/server.h), then the other options; SIGTERM or SIGINT stops it. */
@@ -59,6 +60,10 @@ int cmd_serve(int argc, char **argv)
 			key = "db";
 		else if (!strcmp(opt, "--log-level"))
 			key = "log_level";
+		else if (!strcmp(opt, "--tls-ca"))
+			key = "tls_ca";
+		else if (!strcmp(opt, "--tls-verify"))
+			key = "tls_verify";
 		if (!key || i + 1 >= argc) {
 			fprintf(stderr, "siphon serve: %s '%s'\n", key ? "missing value for" : "unknown option", opt);
 			sip_server_config_free(&c);

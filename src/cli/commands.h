@@ -5,9 +5,10 @@
  * argv[0] = the command name and returns the process exit status. */
 SIPHON_CMD(serve, cmd_serve, 0, 0,
 	   "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]\n"
-	   "       [--config FILE] [--log-level error|warn|info|debug]\n"
+	   "       [--config FILE] [--log-level error|warn|info|debug] [--tls-ca FILE] [--tls-verify on|off]\n"
 	   "  defaults: udp and tcp on 127.0.0.1:5060, domain localhost, db siphon.db;\n"
-	   "  the config file is INI ([server] listen/domain/db/auth/log_level,\n"
+	   "  TLS servers it connects to are verified against the system's CAs (or --tls-ca);\n"
+	   "  the config file is INI ([server] listen/domain/db/auth/log_level/tls_cert/tls_key/tls_ca/tls_verify,\n"
 	   "  [registrar] min_expires/max_expires/default_expires/max_bindings)",
 	   "run the SIP server (registrar with digest authentication, SQLite store)")
 SIPHON_CMD(parse, cmd_parse, 0, 1, "parse [--json] [FILE|-]",

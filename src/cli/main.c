@@ -54,7 +54,8 @@ static void print_help(FILE *f)
 		   " (bad command, option or argument)\n"
 		   "  options, register, message, call, publish, subscribe: 0 final response 2xx;\n"
 		   "  3, 4, 5, 6 the final response was 3xx, 4xx, 5xx, 6xx; 7 timeout (no final\n"
-		   "  response); 1 local error (resolution, socket); 2 usage error\n");
+		   "  response); 1 local error (resolution, socket, TLS certificate not verified);\n"
+		   "  2 usage error\n");
 }
 
 static int help_command(const char *name)
@@ -67,7 +68,8 @@ static int help_command(const char *name)
 	printf("usage: siphon %s\n\n%s\n", c->usage, c->summary);
 	if (strstr(c->usage, "--proxy"))
 		printf("\nexit status: 0 the final response was 2xx; 3, 4, 5, 6 it was 3xx, 4xx, 5xx, 6xx;\n"
-		       "7 timeout (no final response); 1 local error; 2 usage error\n");
+		       "7 timeout (no final response); 1 local error (also a TLS server whose certificate\n"
+		       "is not verified: --tls-ca FILE trusts its CA, --insecure skips the check); 2 usage error\n");
 	return CLI_OK;
 }
 

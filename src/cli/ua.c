@@ -66,6 +66,10 @@ int ua_opts_parse(struct ua_opts *o, int argc, char **argv, int *i)
 		o->json = true;
 		return 1;
 	}
+	if (strcmp(a, "--insecure") == 0) {
+		o->insecure = true;
+		return 1;
+	}
 	if (strcmp(a, "--from") == 0)
 		slot = &o->from;
 	else if (strcmp(a, "--user") == 0)
@@ -76,6 +80,8 @@ int ua_opts_parse(struct ua_opts *o, int argc, char **argv, int *i)
 		slot = &o->transport;
 	else if (strcmp(a, "--proxy") == 0)
 		slot = &o->proxy;
+	else if (strcmp(a, "--tls-ca") == 0)
+		slot = &o->tls_ca;
 	else if (strcmp(a, "--timeout") != 0)
 		return 0;
 	if (!v) {
@@ -292,6 +298,9 @@ static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, siz
 
 	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
 	nd.lis = ua->tp == SIP_TP_UDP ? ua->lis : NULL;
+	/* RFC 5922 7.3: a new TLS connection to the next hop checks the host of its URI. */
+	if (nd.tp == SIP_TP_TLS && sip_net_addr_eq(&nd.remote, &ua->dst.remote))
+		nd.tls_host = sip_str_from_cstr(ua->tls_host);
 	dest_text(peer, sizeof(peer), nd.tp, &nd.remote);
 	print_wire(ua, true, peer, buf, len);
 	return sip_net_send(ua->net, &nd, buf, len, NULL);
@@ -307,6 +316,22 @@ static void net_error(const struct sip_net_dest *dst, int err, void *arg)
 {
 	struct ua *ua = arg;
 
+	/* RFC 3261 26.3.1: the server is not who the URI names (or cannot be told):
+	 * nothing was sent. Say why in one line and end: a 503 for each request
+	 * would bury the reason. */
+	if (err == SIP_ETLSVERIFY && !ua->stopping) {
+		const char *why = sip_net_error_detail(ua->net);
+		char ip[SIP_NET_IPSTR];
+
+		sip_net_addr_ip(ip, &dst->remote);
+		ua_note(ua, "tls_error", "TLS: cannot verify %s: %s; %s",
+			sip_net_addr_eq(&dst->remote, &ua->dst.remote) ? ua->tls_host : ip,
+			*why ? why : "certificate verify failed",
+			strstr(why, "mismatch") ? "the certificate names another host (--insecure to connect anyway)"
+						: "use --tls-ca FILE to trust its CA, or --insecure");
+		ua_stop(ua, UA_EXIT_ERROR);
+		return;
+	}
 	if (ua->txl)
 		sip_txn_layer_transport_error(ua->txl, dst->conn_id, err);
 }
@@ -973,6 +998,7 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 		fprintf(stderr, "siphon: cannot resolve '%.*s'\n", SIP_STR_ARG(hop->host));
 		return UA_EXIT_ERROR;
 	}
+	sip_str_copy(ua->tls_host, sizeof(ua->tls_host), hop->host);
 	ua->dst.tp = ua->tp;
 	ua->tdst.proto = to_txn_proto(ua->tp);
 	memcpy(&ua->tdst.addr, &ua->dst.remote.u, sizeof(ua->tdst.addr));
@@ -983,12 +1009,21 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 	}
 	sip_net_addr_ip(ua->local_ip, &local);
 
+	if (opt->tls_ca && access(opt->tls_ca, R_OK) != 0) {
+		fprintf(stderr, "siphon: cannot read --tls-ca %s: %s\n", opt->tls_ca, strerror(errno));
+		return UA_EXIT_USAGE;
+	}
+	if (opt->insecure)
+		fprintf(stderr, "siphon: warning: --insecure: TLS servers are not verified (anyone can pose as %s)\n",
+			ua->tls_host);
+
 	signal(SIGPIPE, SIG_IGN);
 	/* The toolkit prints its own events; the layers' info lines are noise here. */
 	sip_log_set_level(opt->verbose ? SIP_LOG_INFO : SIP_LOG_WARN);
 	if ((err = uv_loop_init(&ua->loop)) != 0)
 		return UA_EXIT_ERROR;
-	struct sip_net_config ncfg = { .loop = &ua->loop, .on_recv = net_recv, .on_error = net_error, .arg = ua };
+	struct sip_net_config ncfg = { .loop = &ua->loop, .on_recv = net_recv, .on_error = net_error, .arg = ua,
+				       .tls_ca_file = opt->tls_ca, .tls_no_verify = opt->insecure };
 	if ((err = sip_net_alloc(&ua->net, &ncfg)) != 0) {
 		fprintf(stderr, "siphon: %s\n", sip_strerror(err));
 		uv_loop_close(&ua->loop);

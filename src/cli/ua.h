@@ -48,6 +48,8 @@ struct ua_opts {
 	const char *transport; /* udp|tcp|tls; default from the URI (transport=, sips) */
 	const char *proxy;     /* outbound proxy: host[:port] or a SIP URI */
 	double timeout_s;      /* wait for a final response; default 32 (64*T1) */
+	const char *tls_ca;    /* --tls-ca: trust this CA bundle (else the system's) */
+	bool insecure;         /* --insecure: do not verify the TLS server at all */
 	bool verbose;
 	bool json;
 };
@@ -106,6 +108,7 @@ struct ua {
 	struct sip_net_dest dst;  /* where requests go (target or --proxy) */
 	struct sip_txn_dest tdst; /* the same for the transaction layer */
 	char dst_text[SIP_NET_ADDRSTR + 8];
+	char tls_host[256];       /* the next hop URI's host: the TLS server's identity */
 	char local_ip[SIP_NET_IPSTR];
 	uint16_t local_port;
 	char host[SIP_NET_ADDRSTR + 2]; /* local "ip:port" for Via and Contact */

@@ -279,10 +279,17 @@ void sip_net_report_close(struct sip_net *net, const struct sip_conn *c, int err
 	/* Loss first (the transaction layer fails its transactions), then the
 	 * connection's end. A callback may call sip_net_close: the net stays
 	 * allocated (c's handles are still closing) but says no more. */
+	net->err_detail = c->err_detail;
 	if (on_error)
 		on_error(&d, err, net->cfg.arg);
 	if (on_closed && !net->closing)
 		on_closed(&d, err, net->cfg.arg);
+	net->err_detail = NULL;
+}
+
+const char *sip_net_error_detail(const struct sip_net *net)
+{
+	return net->err_detail ? net->err_detail : "";
 }
 
 /* The parse step (RFC 3261 18.3): one datagram, or one frame cut by

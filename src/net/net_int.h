@@ -94,7 +94,9 @@ struct sip_conn {
 	size_t plen, pcap;
 	size_t wqueued;                   /* bytes in uv_write requests not yet done */
 	/* TLS. */
-	char *tls_host;                   /* client: the name to verify (RFC 5922), or NULL */
+	char *tls_host;                   /* client: the host to verify (RFC 5922), or NULL */
+	const char *err_detail;           /* why it failed, beyond the error code (static
+					     text, e.g. OpenSSL's verify reason), or NULL */
 	struct ssl_st *ssl;
 	struct bio_st *rbio, *wbio;
 };
@@ -121,6 +123,7 @@ struct sip_net {
 	size_t sbuf_size;
 	struct ssl_ctx_st *tls_server;
 	struct ssl_ctx_st *tls_client;
+	const char *err_detail;           /* sip_net_error_detail during a callback */
 	/* Corked UDP sends (sip_net_cork): gathered for sendmmsg(2). */
 	unsigned cork;
 	unsigned npend;

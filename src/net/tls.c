@@ -59,15 +59,26 @@ int sip_tls_ctx_init(struct sip_net *net, bool server)
 		net->tls_server = ctx;
 		return 0;
 	}
-	if (cfg->tls_ca_file) {
-		if (SSL_CTX_load_verify_locations(ctx, cfg->tls_ca_file, NULL) != 1) {
+	/* RFC 3261 26.3.1, RFC 5922 7.3: the client authenticates the server, or
+	 * closes the connection. The CAs: the configured ones alone, so that a test
+	 * (or a private PKI) trusts exactly what it names; else the system's. */
+	if (cfg->tls_no_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	} else {
+		int ok = cfg->tls_ca_file || cfg->tls_ca_dir
+				 ? SSL_CTX_load_verify_locations(ctx, cfg->tls_ca_file, cfg->tls_ca_dir)
+				 : SSL_CTX_set_default_verify_paths(ctx);
+
+		if (ok != 1) {
+			sip_log_error("net", "cannot load the TLS trust store %s%s%s",
+				      cfg->tls_ca_file ? cfg->tls_ca_file : "",
+				      cfg->tls_ca_file && cfg->tls_ca_dir ? " / " : "",
+				      cfg->tls_ca_dir ? cfg->tls_ca_dir : "");
 			tls_log_errors("CA file");
 			SSL_CTX_free(ctx);
 			return -EINVAL;
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	} else {
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	}
 	net->tls_client = ctx;
 	return 0;
@@ -78,6 +89,37 @@ void sip_tls_ctx_free(struct sip_net *net)
 	SSL_CTX_free(net->tls_server);
 	SSL_CTX_free(net->tls_client);
 	net->tls_server = net->tls_client = NULL;
+}
+
+/* The identity the server's certificate must carry (RFC 5922 7.3, RFC 6125):
+ * the URI's host, a name (SNI and a dNSName) or an IP literal (an iPAddress),
+ * else the IP we connect to. */
+static int tls_set_identity(struct sip_conn *c)
+{
+	X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
+	bool verify = !c->net->cfg.tls_no_verify;
+	char ip[SIP_NET_IPSTR + 2];
+	struct sip_net_addr lit;
+	const struct sip_net_addr *a = &c->remote;
+	size_t n;
+
+	if (c->tls_host && sip_net_addr_set(&lit, sip_str_from_cstr(c->tls_host), 0) != 0) {
+		/* RFC 6066 3: SNI carries names only. */
+		if (SSL_set_tlsext_host_name(c->ssl, c->tls_host) != 1)
+			return -EINVAL;
+		if (!verify)
+			return 0;
+		/* RFC 5922 7.2: the whole name, never a wildcard. */
+		X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_WILDCARDS);
+		return X509_VERIFY_PARAM_set1_host(param, c->tls_host, 0) == 1 ? 0 : -EINVAL;
+	}
+	if (!verify)
+		return 0;
+	if (c->tls_host)
+		a = &lit;
+	n = sip_net_addr_ip(ip, a);
+	ip[n] = '\0';
+	return X509_VERIFY_PARAM_set1_ip_asc(param, ip) == 1 ? 0 : -EINVAL;
 }
 
 static int tls_init(struct sip_conn *c, bool server)
@@ -103,27 +145,7 @@ static int tls_init(struct sip_conn *c, bool server)
 		return 0;
 	}
 	SSL_set_connect_state(c->ssl);
-	if (c->tls_host) {
-		/* RFC 6066 3: SNI carries names, never IP literals. */
-		if (SSL_set_tlsext_host_name(c->ssl, c->tls_host) != 1)
-			return -EINVAL;
-		/* RFC 5922 7.2: the certificate must name the domain we resolved. */
-		if (c->net->cfg.tls_ca_file && SSL_set1_host(c->ssl, c->tls_host) != 1)
-			return -EINVAL;
-	} else if (c->net->cfg.tls_ca_file) {
-		/* No domain given (RFC 3263 resolution is above us): the certificate
-		 * must name the IP we connect to. */
-		X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
-		const struct sip_net_addr *a = &c->remote;
-		int ok = a->u.sa.sa_family == AF_INET6
-				 ? X509_VERIFY_PARAM_set1_ip(param,
-							     (const unsigned char *)&a->u.in6.sin6_addr, 16)
-				 : X509_VERIFY_PARAM_set1_ip(param,
-							     (const unsigned char *)&a->u.in4.sin_addr, 4);
-		if (ok != 1)
-			return -EINVAL;
-	}
-	return 0;
+	return tls_set_identity(c);
 }
 
 /* Ship whatever OpenSSL wrote (handshake records, ciphertext) to the socket. */
@@ -143,6 +165,7 @@ static int tls_flush(struct sip_conn *c)
 static int tls_handshake(struct sip_conn *c)
 {
 	int r = SSL_do_handshake(c->ssl), e, err;
+	long vr;
 	enum sip_log_level lvl;
 	char where[SIP_NET_ADDRSTR];
 
@@ -157,11 +180,18 @@ static int tls_handshake(struct sip_conn *c)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;
 	/* A peer failing to handshake with us is its problem (debug); us failing
-	 * to reach a server is ours (warn). */
-	lvl = c->server ? SIP_LOG_DEBUG : SIP_LOG_WARN;
+	 * to reach a server is ours (warn), unless its certificate was refused: the
+	 * caller gets that reason (SIP_ETLSVERIFY, sip_net_error_detail) to show. */
 	sip_net_addr_format(where, &c->remote);
-	sip_log(lvl, "net", "tls handshake with %s failed%s", where,
-		SSL_get_verify_result(c->ssl) != X509_V_OK ? ": certificate not verified" : "");
+	if (!c->server && (vr = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
+		c->err_detail = X509_verify_cert_error_string(vr);
+		sip_log_info("net", "tls handshake with %s failed: certificate verify failed: %s",
+			     where, c->err_detail);
+		tls_log_errors_at(SIP_LOG_DEBUG, "handshake");
+		return SIP_ETLSVERIFY;
+	}
+	lvl = c->server ? SIP_LOG_DEBUG : SIP_LOG_WARN;
+	sip_log(lvl, "net", "tls handshake with %s failed", where);
 	tls_log_errors_at(lvl, "handshake");
 	return -EPROTO;
 }

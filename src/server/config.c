@@ -27,6 +27,7 @@ int sip_server_config_init(struct sip_server_config *c)
 {
 	*c = (struct sip_server_config){
 		.auth = true,
+		.tls_verify = true,
 		.log_level = SIP_LOG_INFO,
 		/* Group commits at most every 20 ms under load: measured at 5,000
 		 * REGISTER/s, the store's writer spends 12 us per REGISTER at 5 ms, 9 us at
@@ -51,6 +52,8 @@ void sip_server_config_free(struct sip_server_config *c)
 	free(c->db);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->tls_ca);
+	free(c->tls_ca_dir);
 	*c = (struct sip_server_config){ 0 };
 }
 
@@ -118,8 +121,14 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 		return set_str(&c->tls_cert, value);
 	if (srv && key_is(key, "tls_key"))
 		return set_str(&c->tls_key, value);
+	if (srv && key_is(key, "tls_ca") && *value)
+		return set_str(&c->tls_ca, value);
+	if (srv && key_is(key, "tls_ca_dir") && *value)
+		return set_str(&c->tls_ca_dir, value);
 	if (srv && key_is(key, "auth"))
 		err = parse_bool(&c->auth, value);
+	else if (srv && key_is(key, "tls_verify"))
+		err = parse_bool(&c->tls_verify, value);
 	else if (srv && key_is(key, "sync_full"))
 		err = parse_bool(&c->sync_full, value);
 	else if (srv && key_is(key, "commit_interval_ms")) {

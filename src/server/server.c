@@ -441,6 +441,9 @@ static int start(struct server *s, const struct sip_server_config *c)
 	struct sip_net_config ncfg = {
 		.loop = &s->loop, .on_recv = net_recv, .on_bad = net_bad, .on_error = net_error, .arg = s,
 		.tls_cert_file = c->tls_cert, .tls_key_file = c->tls_key,
+		/* RFC 3261 26.3.1: forwarding and NOTIFY over a new TLS connection
+		 * check the server's certificate (its IP: the targets are resolved). */
+		.tls_ca_file = c->tls_ca, .tls_ca_dir = c->tls_ca_dir, .tls_no_verify = !c->tls_verify,
 		/* 4 MiB, as the bench gives Kamailio (capped by net.core.rmem_max). */
 		.udp_rcvbuf = 4u << 20,
 	};

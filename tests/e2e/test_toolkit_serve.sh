@@ -10,9 +10,11 @@ DB="$WORK/siphon.db"
 "$SIPHON" user add "alice@$D" --password 'pw a' --db "$DB" >user.out 2>&1 || fail "user add"
 PORT=$(free_port udp)
 TPORT=$(free_port tcp)
-# A self-signed certificate for the TLS listener (the toolkit does not verify it).
+# A self-signed certificate for the TLS listener naming 127.0.0.1 (an iPAddress
+# subjectAltName, RFC 5922 7.1): the toolkit trusts it with --tls-ca.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem \
-	-out cert.pem -days 1 -subj /CN=127.0.0.1 >openssl.log 2>&1 || fail "openssl"
+	-out cert.pem -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	>openssl.log 2>&1 || fail "openssl"
 printf '[server]\ntls_cert = %s\ntls_key = %s\n' "$WORK/cert.pem" "$WORK/key.pem" >tls.ini
 timeout 60 "$SIPHON" serve --listen "udp:127.0.0.1:$PORT" --listen "tcp:127.0.0.1:$PORT" \
 	--listen "tls:127.0.0.1:$TPORT" --config tls.ini --db "$DB" --domain "$D" >serve.log 2>&1 &
@@ -36,11 +38,12 @@ for t in udp tcp; do
 done
 
 # TLS.
-run opt_tls 0 "$SIPHON" options "sip:$D" --proxy "127.0.0.1:$TPORT" --transport tls --timeout 5
+run opt_tls 0 "$SIPHON" options "sip:$D" --proxy "127.0.0.1:$TPORT" --transport tls \
+	--tls-ca cert.pem --timeout 5
 has opt_tls "^-> OPTIONS sip:$D \(tls:127\.0\.0\.1:$TPORT\)$"
 has opt_tls '^<- 200 OK  2xx success'
 run reg_tls 0 "$SIPHON" register "sip:alice@$D" --proxy "127.0.0.1:$TPORT" --transport tls \
-	--password 'pw a' --expires 90 --timeout 5
+	--tls-ca cert.pem --password 'pw a' --expires 90 --timeout 5
 has reg_tls '^<- 200 OK  2xx success'
 has reg_tls '^   binding sip:alice@127\.0\.0\.1;transport=tls expires in 90 s$'
 

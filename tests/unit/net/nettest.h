@@ -37,6 +37,7 @@ struct nt {
 	unsigned nmsgs;
 	unsigned nerrors;
 	int last_error;
+	char last_error_detail[128];      /* sip_net_error_detail during on_error */
 	struct sip_net_dest last_error_dest;
 	bool closed;
 	unsigned nconn_closed;
@@ -67,6 +68,8 @@ static inline void nt_error(const struct sip_net_dest *dst, int err, void *arg)
 
 	t->nerrors++;
 	t->last_error = err;
+	snprintf(t->last_error_detail, sizeof(t->last_error_detail), "%s",
+		 sip_net_error_detail(t->net));
 	t->last_error_dest = *dst;
 }
 

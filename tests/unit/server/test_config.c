@@ -29,6 +29,10 @@ static void test_defaults(void **state)
 	assert_true(c.auth);
 	assert_int_equal(c.log_level, SIP_LOG_INFO);
 	assert_int_equal(c.commit_interval_us, 20000);
+	/* RFC 3261 26.3.1: TLS servers are verified, against the system's CAs. */
+	assert_true(c.tls_verify);
+	assert_null(c.tls_ca);
+	assert_null(c.tls_ca_dir);
 	sip_server_config_free(&c);
 }
 
@@ -55,6 +59,14 @@ static void test_set(void **state)
 	assert_int_equal(c.auth_algs, SIP_DIGEST_BIT(SIP_DIGEST_MD5));
 	assert_int_equal(sip_server_config_set(&c, "auth", "algorithms", "SHA-256, MD5", msg, sizeof(msg)), 0);
 	assert_int_equal(c.auth_algs, SIP_DIGEST_ALL);
+	assert_int_equal(sip_server_config_set(&c, "server", "tls-ca", "/etc/ca.pem", msg, sizeof(msg)), 0);
+	assert_string_equal(c.tls_ca, "/etc/ca.pem");
+	assert_int_equal(sip_server_config_set(&c, "server", "tls_ca_dir", "/etc/cas", msg, sizeof(msg)), 0);
+	assert_string_equal(c.tls_ca_dir, "/etc/cas");
+	assert_int_equal(sip_server_config_set(&c, "server", "tls_verify", "off", msg, sizeof(msg)), 0);
+	assert_false(c.tls_verify);
+	assert_int_equal(sip_server_config_set(&c, "server", "tls_verify", "sometimes", msg, sizeof(msg)), -EINVAL);
+	assert_false(c.tls_verify);
 	/* Bad values and unknown keys are refused with a message. */
 	assert_int_equal(sip_server_config_set(&c, "auth", "algorithms", "sha-512", msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "sha-512"));
