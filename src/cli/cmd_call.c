@@ -66,6 +66,7 @@ struct call_run {
 	struct sip_msg *invite_copy; /* for a 2xx that comes after the transaction ended */
 	struct call_sdp sdp;
 	struct call_rx rx;
+	struct sip_buf ack_headers; /* the INVITE's credentials, for every ACK */
 };
 
 static void send_cancel(struct ua *ua, struct call_run *c);
@@ -156,13 +157,26 @@ static struct call_leg *leg_confirm(struct ua *ua, struct call_run *c, struct si
 	return leg;
 }
 
-static void send_ack(struct ua *ua, struct call_leg *leg)
+/* 13.2.2.4: "The ACK MUST contain the same credentials as the INVITE." */
+static void keep_credentials(struct call_run *c, struct sip_msg *inv)
+{
+	static const enum sip_hdr_id ids[] = { SIP_HDR_AUTHORIZATION, SIP_HDR_PROXY_AUTHORIZATION };
+	static const char *const names[] = { "Authorization", "Proxy-Authorization" };
+
+	sip_buf_reset(&c->ack_headers);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		for (const struct sip_hdr *h = sip_msg_hdr(inv, ids[i]); h; h = sip_msg_hdr_next(inv, h))
+			(void)sip_buf_printf(&c->ack_headers, "%s: %.*s\r\n", names[i], SIP_STR_ARG(h->value));
+}
+
+static void send_ack(struct ua *ua, struct call_run *c, struct call_leg *leg)
 {
 	struct sip_buf b = SIP_BUF_INIT;
 	struct ua_req_spec s = {
 		.method = "ACK",
 		.dlg = leg->dlg,
 		.cseq = leg->invite_cseq, /* 13.2.2.4: the INVITE's CSeq number */
+		.headers = c->ack_headers.len ? c->ack_headers.p : NULL,
 	};
 
 	/* 13.2.2.4: the ACK for a 2xx is built by its dialog (Request-URI, Route) and
@@ -220,7 +234,7 @@ static void extra_answer(struct ua *ua, struct call_run *c, struct sip_msg *req,
 	for (unsigned i = 0; i < c->nlegs; i++)
 		extras += c->legs[i].extra;
 	leg->extra = true;
-	send_ack(ua, leg);
+	send_ack(ua, c, leg);
 	ua_note(ua, "forked", "%s answer from %.*s (tag %.*s): ACKed and ended with BYE", extras ? "another" : "second",
 		SIP_STR_ARG(leg->dlg->remote_target), SIP_STR_ARG(leg->dlg->id.remote_tag));
 	struct ua_req_spec s = { .method = "BYE", .dlg = leg->dlg, .dst = &leg->dst };
@@ -238,7 +252,7 @@ static void answer_again(struct ua *ua, struct call_run *c, struct sip_msg *req,
 		return;
 	leg = leg_of(c, m);
 	if (leg && leg->dlg->state == SIP_DIALOG_CONFIRMED)
-		send_ack(ua, leg);
+		send_ack(ua, c, leg);
 	else
 		extra_answer(ua, c, req, m);
 }
@@ -262,9 +276,10 @@ static void established(struct ua *ua, struct call_run *c, struct sip_msg *req, 
 	/* Kept for a 2xx of another fork after the transaction ends (RFC 6026 7.2). */
 	if (!c->invite_copy && sip_msg_parse(&c->invite_copy, req->buf, req->len, NULL, NULL) != 0)
 		c->invite_copy = NULL;
+	keep_credentials(c, req);
 	c->state = CALL_UP;
 	c->status = UA_EXIT_OK;
-	send_ack(ua, c->main);
+	send_ack(ua, c, c->main);
 	if (c->cancel_wanted || c->cancelled) {
 		/* 15: a 2xx that crossed our CANCEL is a call we no longer want. */
 		ua_note(ua, "established", "call answered although cancelled: hanging up");
@@ -664,6 +679,7 @@ int cmd_call(int argc, char **argv)
 		sip_dialog_free(c.legs[i].dlg);
 	sip_msg_free(c.invite_copy);
 	sip_buf_free(&c.rx.resp);
+	sip_buf_free(&c.ack_headers);
 	sip_buf_free(&sdp);
 	return rc;
 }
