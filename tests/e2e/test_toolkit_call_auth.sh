@@ -10,10 +10,13 @@
 # (b) a wrong password: the proxy answers the re-sent INVITE with 403 (bad
 #     credentials), exit 4 with the advice line; the callee never sees an INVITE.
 # (c) MESSAGE through the proxy: challenged with 407, answered, delivered (200).
+# (d) a call the proxy forks to two callees that both answer: each 200 ACKed in
+#     its own dialog, the second ended with BYE at once, the first at the end.
 source "$(dirname "$0")/proxy_lib.sh"
 
 printf 'secret\nsecret\n' | "$SIPHON" user add alice@127.0.0.1 --db "$DB" >/dev/null
 printf 'bobpw\nbobpw\n' | "$SIPHON" user add bob@127.0.0.1 --db "$DB" >/dev/null
+printf 'carolpw\ncarolpw\n' | "$SIPHON" user add carol@127.0.0.1 --db "$DB" >/dev/null
 srv_start px --domain 127.0.0.1
 
 run() {
@@ -23,12 +26,14 @@ run() {
 	[ "$rc" -eq "$want" ] || fail "$name: exit status $rc, expected $want"
 }
 has() { grep -Eq -- "$2" "$1.out" || fail "$1: no line matching '$2'"; }
-# bob's binding to the SIPp callee on PORT, registered with the toolkit (401 answered).
-reg_bob() {
-	run "reg$1" 0 "$SIPHON" register sip:bob@127.0.0.1 --proxy "127.0.0.1:$PORT" --password bobpw \
-		--contact "sip:bob@127.0.0.1:$1;transport=udp" --expires 60 --timeout 5
-	has "reg$1" "^   binding sip:bob@127\\.0\\.0\\.1:$1;transport=udp expires in 60 s\$"
+# reg USER PASSWORD PORT: USER's binding to the SIPp callee on PORT, registered with
+# the toolkit (401 answered).
+reg() {
+	run "reg$3" 0 "$SIPHON" register "sip:$1@127.0.0.1" --proxy "127.0.0.1:$PORT" --password "$2" \
+		--contact "sip:$1@127.0.0.1:$3;transport=udp" --expires 60 --timeout 5
+	has "reg$3" "^   binding sip:$1@127\\.0\\.0\\.1:$3;transport=udp expires in 60 s\$"
 }
+reg_bob() { reg bob bobpw "$1"; }
 CALLER=(--proxy "127.0.0.1:$PORT" --from sip:alice@127.0.0.1 --timeout 5)
 
 # (a) answered after the 407.
@@ -111,5 +116,46 @@ has msg "^-> MESSAGE sip:bob@127\\.0\\.0\\.1 \\(udp:127\\.0\\.0\\.1:$PORT, with 
 has msg '^Proxy-Authorization: Digest username="alice", realm="127\.0\.0\.1", .*uri="sip:bob@127\.0\.0\.1"'
 has msg '^<- 200 OK  2xx success: .*\[MESSAGE, '
 traced c3.msg '^hello through the proxy' || fail "msg: the text did not reach the callee"
+
+# (d) forked by the proxy (parallel to both of carol's contacts), both answer 200
+#     (13.2.2.4): each 200 is ACKed in its own dialog through the proxy, the
+#     second is ended with a BYE at once (its callee finishes while the call
+#     still runs), the first gets its BYE at the end of --duration.
+U4a=$(free_port)
+U4b=$(free_port)
+uas c4a tk_uas_fork_answer.xml udp "$U4a"
+uas c4b tk_uas_fork_answer.xml udp "$U4b"
+reg carol carolpw "$U4a"
+reg carol carolpw "$U4b"
+timeout 20 "$SIPHON" call sip:carol@127.0.0.1 "${CALLER[@]}" --password secret --duration 2 >fork.out 2>fork.log &
+call_pid=$!
+first=
+for _ in $(seq 30); do
+	for k in 0 1; do
+		kill -0 "${UAS_PIDS[$k]}" 2>/dev/null || { first=$k; break 2; }
+	done
+	sleep 0.05
+done
+[ -n "$first" ] || fail "fork: neither callee got its BYE within 1.5 s"
+kill -0 "$call_pid" 2>/dev/null || fail "fork: the call ended before its duration"
+wait "${UAS_PIDS[$first]}" || fail "fork: the callee ended first did not complete its scenario"
+rc=0; wait "$call_pid" || rc=$?
+[ "$rc" -eq 0 ] || fail "fork: exit status $rc"
+uas_wait
+has fork '^call established with sip:127\.0\.0\.1:[0-9]+;transport=UDP$'
+has fork '^second answer from sip:127\.0\.0\.1:[0-9]+;transport=UDP \(tag [0-9]+SIPpTag011\): ACKed and ended with BYE$'
+has fork '^call ended$'
+[ "$(grep -c '^-> ACK ' fork.out)" -eq 2 ] || fail "fork: two ACKs expected"
+[ "$(grep -c '^-> BYE ' fork.out)" -eq 2 ] || fail "fork: two BYEs expected"
+# The answer that became the call and the one that was ended are different callees.
+call_to=$(sed -n 's/^call established with sip:127\.0\.0\.1:\([0-9]*\);.*/\1/p' fork.out)
+extra_to=$(sed -n 's/^second answer from sip:127\.0\.0\.1:\([0-9]*\);.*/\1/p' fork.out)
+[ -n "$call_to" ] && [ -n "$extra_to" ] && [ "$call_to" != "$extra_to" ] || fail "fork: the same callee twice"
+ended=("$U4a" "$U4b")
+[ "${ended[$first]}" = "$extra_to" ] || fail "fork: the callee ended at once is not the second answer's"
+for n in c4a c4b; do
+	traced $n.msg '^ACK sip:' || fail "fork: $n got no ACK"
+	traced $n.msg '^BYE sip:' || fail "fork: $n got no BYE"
+done
 srv_stop
 echo "ok"
