@@ -108,7 +108,7 @@ struct media {
 	size_t nfmts;
 	struct sip_str dtmf; /* the telephone-event payload type, if offered */
 	const char *dir;
-	bool null_c;
+	bool has_c, null_c;   /* a c= line of its own (RFC 4566 5.7), and 0.0.0.0 */
 };
 
 static void read_media(struct media *m, const struct sip_str *lines, size_t first, size_t end)
@@ -125,8 +125,10 @@ static void read_media(struct media *m, const struct sip_str *lines, size_t firs
 		struct sip_str l = lines[i];
 		if (direction(l))
 			m->dir = direction(l);
-		else if (starts(l, "c="))
+		else if (starts(l, "c=")) {
+			m->has_c = true;
 			m->null_c = null_connection(l);
+		}
 		else if (starts(l, "a=rtpmap:")) {
 			struct sip_str r = { l.p + 9, l.len - 9 };
 			struct sip_str pt = word(&r), enc = word(&r);
@@ -136,12 +138,44 @@ static void read_media(struct media *m, const struct sip_str *lines, size_t firs
 	}
 }
 
-static bool has_fmt(const struct media *m, const char *pt)
+static bool has_fmt_str(const struct media *m, struct sip_str pt)
 {
 	for (size_t i = 0; i < m->nfmts; i++)
-		if (eq(m->fmts[i], pt))
+		if (sip_str_eq(m->fmts[i], pt))
 			return true;
 	return false;
+}
+
+static bool has_fmt(const struct media *m, const char *pt)
+{
+	return has_fmt_str(m, sip_str_from_cstr(pt));
+}
+
+/* The codecs siphon call names: the static RTP/AVP payload types (RFC 3551). */
+static const struct {
+	const char *pt, *rtpmap;
+} codecs[] = { { "0", "PCMU/8000" }, { "8", "PCMA/8000" } };
+
+/* An accepted audio stream (RFC 3264 6.1): the offer's formats we have, its
+ * telephone-event (with its payload type), and the direction dir. */
+static int answer_audio(struct sip_buf *b, const struct media *m, const char *dir)
+{
+	bool dtmf = m->dtmf.len && has_fmt_str(m, m->dtmf);
+	int err = sip_buf_append_cstr(b, "m=audio 49170 RTP/AVP");
+
+	for (size_t k = 0; k < sizeof(codecs) / sizeof(codecs[0]) && !err; k++)
+		if (has_fmt(m, codecs[k].pt))
+			err = sip_buf_printf(b, " %s", codecs[k].pt);
+	if (!err && dtmf)
+		err = sip_buf_printf(b, " %.*s", SIP_STR_ARG(m->dtmf));
+	for (size_t k = 0; k < sizeof(codecs) / sizeof(codecs[0]) && !err; k++)
+		if (has_fmt(m, codecs[k].pt))
+			err = sip_buf_printf(b, "\r\na=rtpmap:%s %s", codecs[k].pt, codecs[k].rtpmap);
+	if (!err && dtmf)
+		err = sip_buf_printf(b, "\r\na=rtpmap:%.*s telephone-event/8000", SIP_STR_ARG(m->dtmf));
+	if (!err)
+		err = sip_buf_printf(b, "\r\na=%s\r\n", dir);
+	return err;
 }
 
 int call_sdp_answer(struct call_sdp *s, struct sip_buf *b, struct sip_str offer, bool *hold)
@@ -193,22 +227,8 @@ int call_sdp_answer(struct call_sdp *s, struct sip_buf *b, struct sip_str offer,
 			const char *dir = m.dir ? m.dir : sess_dir;
 			accepted++;
 			*hold = strcmp(dir, "sendonly") == 0 || strcmp(dir, "inactive") == 0 ||
-				(m.null_c || sess_null_c);
-			err = sip_buf_append_cstr(b, "m=audio 49170 RTP/AVP");
-			if (!err && has_fmt(&m, "0"))
-				err = sip_buf_append_cstr(b, " 0");
-			if (!err && has_fmt(&m, "8"))
-				err = sip_buf_append_cstr(b, " 8");
-			if (!err && m.dtmf.len)
-				err = sip_buf_printf(b, " %.*s", SIP_STR_ARG(m.dtmf));
-			if (!err && has_fmt(&m, "0"))
-				err = sip_buf_append_cstr(b, "\r\na=rtpmap:0 PCMU/8000");
-			if (!err && has_fmt(&m, "8"))
-				err = sip_buf_append_cstr(b, "\r\na=rtpmap:8 PCMA/8000");
-			if (!err && m.dtmf.len)
-				err = sip_buf_printf(b, "\r\na=rtpmap:%.*s telephone-event/8000", SIP_STR_ARG(m.dtmf));
-			if (!err)
-				err = sip_buf_printf(b, "\r\na=%s\r\n", mirror(dir));
+				(m.has_c ? m.null_c : sess_null_c);
+			err = answer_audio(b, &m, mirror(dir));
 		}
 		i = end - 1;
 	}
