@@ -145,6 +145,10 @@ static struct call_leg *leg_confirm(struct ua *ua, struct call_run *c, struct si
 		leg = NULL;
 	else if (!leg)
 		leg = leg_new(ua, c, req, m);
+	if (!leg && c->nlegs == CALL_LEGS) {
+		ua_note(ua, "error", "more than %d dialogs from one INVITE: this 2xx is not ACKed", CALL_LEGS);
+		return NULL;
+	}
 	if (!leg || leg->dlg->state != SIP_DIALOG_CONFIRMED || !leg->dlg->remote_target.len) {
 		ua_note(ua, "error", "the 2xx has no usable Contact or To tag: cannot ACK it (RFC 3261 13.2.2.4)");
 		return NULL;
