@@ -358,6 +358,12 @@ static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg
 
 int ua_respond(struct ua *ua, struct sip_txn *st, int code, const char *headers)
 {
+	return ua_respond_body(ua, st, code, headers, NULL, NULL, 0, NULL);
+}
+
+int ua_respond_body(struct ua *ua, struct sip_txn *st, int code, const char *headers, const char *ctype,
+		    const char *body, size_t body_len, struct sip_buf *sent)
+{
 	struct sip_msg *req = sip_txn_request(st);
 	struct sip_out *o;
 	struct sip_net_via_fix fix;
@@ -380,9 +386,15 @@ int ua_respond(struct ua *ua, struct sip_txn *st, int code, const char *headers)
 	}
 	if (!err)
 		err = sip_out_add(o, SIP_HDR_USER_AGENT, SIP_STR("siphon/" SIPHON_VERSION));
+	if (!err && body)
+		err = sip_out_set_body(o, sip_str_from_cstr(ctype), (struct sip_str){ body, body_len });
 	if (!err)
 		err = sip_out_serialize(o, &b);
 	sip_out_free(o);
+	if (!err && sent) {
+		sip_buf_reset(sent);
+		err = sip_buf_append(sent, b.p, b.len);
+	}
 	if (!err)
 		err = sip_txn_respond(st, b.p, b.len);
 	if (!err && !ua->opt.json)

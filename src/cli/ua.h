@@ -167,6 +167,11 @@ int ua_build(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *spec, c
 /* Answer an incoming request (server transaction st) with code, extra header
  * lines (may be NULL), printed. */
 int ua_respond(struct ua *ua, struct sip_txn *st, int code, const char *headers);
+/* The same with a body of type ctype (body NULL: none); sent (may be NULL) gets
+ * the response's bytes, for a UA core that retransmits a 2xx to INVITE itself
+ * (RFC 3261 13.3.1.4). */
+int ua_respond_body(struct ua *ua, struct sip_txn *st, int code, const char *headers, const char *ctype,
+		    const char *body, size_t body_len, struct sip_buf *sent);
 
 /* Start the command timer (ms) calling ua->on_tick; 0 stops it. */
 void ua_tick(struct ua *ua, uint64_t ms);

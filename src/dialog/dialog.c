@@ -200,17 +200,41 @@ void sip_dialog_free(struct sip_dialog *d)
 	free(d);
 }
 
+/* What every creation shares: the route set from rr_msg's Record-Route (in
+ * order for a request received, 12.1.1; reversed for a response, 12.1.2), the
+ * fixed block from in (its routes are filled here) and the remote target. */
+static int dialog_make(struct sip_dialog **dp, struct pack_in *in, struct sip_msg *rr_msg, bool reverse,
+		       struct sip_str target)
+{
+	struct sip_dialog_route *routes = NULL;
+	struct sip_buf text = SIP_BUF_INIT;
+	struct sip_dialog *d = NULL;
+	int err;
+
+	err = read_routes(&routes, &in->nroutes, rr_msg, reverse, &text);
+	in->routes = routes;
+	if (!err && !(d = dialog_new()))
+		err = -ENOMEM;
+	if (!err && !(err = pack(d, in)))
+		err = set_target(d, target);
+	free(routes);
+	sip_buf_free(&text);
+	if (err) {
+		sip_dialog_free(d);
+		return err;
+	}
+	*dp = d;
+	return 0;
+}
+
 int sip_dialog_uac_alloc(struct sip_dialog **dp, struct sip_msg *req, struct sip_msg *resp,
 			 bool secure_transport)
 {
 	const struct sip_addr *from, *to, *rto;
 	const struct sip_cseq *cseq, *rcseq;
-	struct sip_dialog_route *routes = NULL;
-	struct sip_buf text = SIP_BUF_INIT;
 	struct sip_str cid, rcid, target = SIP_STR_NULL;
-	struct sip_dialog *d = NULL;
+	struct sip_dialog *d;
 	struct pack_in in;
-	unsigned nroutes = 0;
 	int err;
 
 	if (!dp || !req || !resp || !req->is_request || resp->is_request ||
@@ -229,27 +253,14 @@ int sip_dialog_uac_alloc(struct sip_dialog **dp, struct sip_msg *req, struct sip
 	err = contact_uri(resp, &target);
 	if (err && !(err == SIP_ENOTFOUND && resp->status < 200))
 		return err;
-	if ((err = read_routes(&routes, &nroutes, resp, true, &text)))
-		goto out;
-	if (!(d = dialog_new())) {
-		err = -ENOMEM;
-		goto out;
-	}
-	in = (struct pack_in){ cid, from->tag, rto->tag, from->uri_str, to->uri_str, routes, nroutes };
-	if ((err = pack(d, &in)) || (err = set_target(d, target)))
-		goto out;
+	in = (struct pack_in){ cid, from->tag, rto->tag, from->uri_str, to->uri_str, NULL, 0 };
+	if ((err = dialog_make(&d, &in, resp, true, target)))
+		return err;
 	d->uac = true;
 	d->state = resp->status < 200 ? SIP_DIALOG_EARLY : SIP_DIALOG_CONFIRMED;
 	d->secure = secure_transport && ruri_is_sips(req);
 	d->local_seq = cseq->seq;
 	d->local_seq_set = true;
-out:
-	free(routes);
-	sip_buf_free(&text);
-	if (err) {
-		sip_dialog_free(d);
-		return err;
-	}
 	*dp = d;
 	return 0;
 }
@@ -259,12 +270,9 @@ int sip_dialog_uas_alloc(struct sip_dialog **dp, struct sip_msg *req, int status
 {
 	const struct sip_addr *from, *to;
 	const struct sip_cseq *cseq;
-	struct sip_dialog_route *routes = NULL;
-	struct sip_buf text = SIP_BUF_INIT;
 	struct sip_str cid, target;
-	struct sip_dialog *d = NULL;
+	struct sip_dialog *d;
 	struct pack_in in;
-	unsigned nroutes = 0;
 	int err;
 
 	if (!dp || !req || !req->is_request || status <= 100 || status >= 300 || local_tag.len == 0)
@@ -273,28 +281,15 @@ int sip_dialog_uas_alloc(struct sip_dialog **dp, struct sip_msg *req, int status
 	    (err = sip_msg_to(req, &to)) || (err = sip_msg_cseq(req, &cseq)) ||
 	    (err = contact_uri(req, &target)))
 		return err;
-	if ((err = read_routes(&routes, &nroutes, req, false, &text)))
-		goto out;
-	if (!(d = dialog_new())) {
-		err = -ENOMEM;
-		goto out;
-	}
 	/* 12.1.1: remote tag from From (may be null), local tag from our To. */
-	in = (struct pack_in){ cid, local_tag, from->tag, to->uri_str, from->uri_str, routes, nroutes };
-	if ((err = pack(d, &in)) || (err = set_target(d, target)))
-		goto out;
+	in = (struct pack_in){ cid, local_tag, from->tag, to->uri_str, from->uri_str, NULL, 0 };
+	if ((err = dialog_make(&d, &in, req, false, target)))
+		return err;
 	d->uac = false;
 	d->state = status < 200 ? SIP_DIALOG_EARLY : SIP_DIALOG_CONFIRMED;
 	d->secure = secure_transport && ruri_is_sips(req);
 	d->remote_seq = cseq->seq;
 	d->remote_seq_set = true;
-out:
-	free(routes);
-	sip_buf_free(&text);
-	if (err) {
-		sip_dialog_free(d);
-		return err;
-	}
 	*dp = d;
 	return 0;
 }
@@ -304,12 +299,9 @@ int sip_dialog_notify_alloc(struct sip_dialog **dp, struct sip_msg *subscribe, s
 {
 	const struct sip_addr *sfrom, *sto, *nfrom, *nto;
 	const struct sip_cseq *scseq, *ncseq;
-	struct sip_dialog_route *routes = NULL;
-	struct sip_buf text = SIP_BUF_INIT;
 	struct sip_str scid, ncid, target;
-	struct sip_dialog *d = NULL;
+	struct sip_dialog *d;
 	struct pack_in in;
-	unsigned nroutes = 0;
 	int err;
 
 	if (!dp || !subscribe || !notify || !subscribe->is_request || !notify->is_request ||
@@ -324,15 +316,9 @@ int sip_dialog_notify_alloc(struct sip_dialog **dp, struct sip_msg *subscribe, s
 		return -EINVAL;
 	if ((err = contact_uri(notify, &target)))
 		return err;
-	if ((err = read_routes(&routes, &nroutes, notify, false, &text)))
-		goto out;
-	if (!(d = dialog_new())) {
-		err = -ENOMEM;
-		goto out;
-	}
-	in = (struct pack_in){ scid, sfrom->tag, nfrom->tag, sfrom->uri_str, sto->uri_str, routes, nroutes };
-	if ((err = pack(d, &in)) || (err = set_target(d, target)))
-		goto out;
+	in = (struct pack_in){ scid, sfrom->tag, nfrom->tag, sfrom->uri_str, sto->uri_str, NULL, 0 };
+	if ((err = dialog_make(&d, &in, notify, false, target)))
+		return err;
 	d->uac = true;
 	d->state = SIP_DIALOG_CONFIRMED;
 	d->secure = secure_transport && ruri_is_sips(subscribe);
@@ -340,13 +326,6 @@ int sip_dialog_notify_alloc(struct sip_dialog **dp, struct sip_msg *subscribe, s
 	d->local_seq_set = true;
 	d->remote_seq = ncseq->seq;
 	d->remote_seq_set = true;
-out:
-	free(routes);
-	sip_buf_free(&text);
-	if (err) {
-		sip_dialog_free(d);
-		return err;
-	}
 	*dp = d;
 	return 0;
 }
