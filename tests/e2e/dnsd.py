@@ -109,6 +109,16 @@ def answer(zone, query):
     return hdr + question + body
 
 
+def question_text(query):
+    """ "name TYPE" of a well-formed query (answer() has checked it)."""
+    pos, labels = 12, []
+    while query[pos] != 0:
+        labels.append(query[pos + 1:pos + 1 + query[pos]].decode(errors="replace"))
+        pos += 1 + query[pos]
+    qtype = struct.unpack("!H", query[pos + 1:pos + 3])[0]
+    return "%s %s" % (".".join(labels).lower(), {v: k for k, v in TYPES.items()}.get(qtype, str(qtype)))
+
+
 def make_query(name, qtype):
     return (struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + encode_name(name)
             + struct.pack("!HH", TYPES[qtype], 1))
@@ -148,9 +158,9 @@ def main():
         if r is not None:
             s.sendto(r, peer)
             if log:
-                # "QTYPE rcode=N an=N", one line per answered question.
-                qtype = {v: k for k, v in TYPES.items()}.get(struct.unpack("!H", q[-4:-2])[0], "?")
-                log.write("%s rcode=%d an=%d\n" % (qtype, r[3] & 15, struct.unpack("!H", r[6:8])[0]))
+                # "NAME QTYPE rcode=N an=N", one line per answered question.
+                log.write("%s rcode=%d an=%d\n" % (question_text(q), r[3] & 15,
+                                                        struct.unpack("!H", r[6:8])[0]))
                 log.flush()
 
 
