@@ -8,6 +8,7 @@ as records on the command line (or a file, one record a line, '#' comments):
     _sip._udp.example.test SRV 10 50 5070 sip1.example.test
     sip1.example.test A 127.0.0.1
     sip1.example.test AAAA ::1
+    example.test NAPTR 5 10 u E2U+sip !^.*$!sip:info@example.test! .
 
 A name with no record and no record below it is NXDOMAIN; an existing name without
 the asked type is NOERROR with an empty answer (NODATA). The server exits after
@@ -55,8 +56,10 @@ def rdata(rtype, fields):
         # RFC 2782: the target is never compressed.
         return struct.pack("!HHH", int(prio), int(weight), int(port)) + encode_name(target)
     if rtype == "NAPTR":
-        order, pref, flags, service, repl = fields[:5]
-        regexp = fields[5] if len(fields) > 5 else ""
+        # ORDER PREF FLAGS SERVICE [REGEXP] REPLACEMENT (RFC 3403 order; no
+        # REGEXP: the empty one SIP uses).
+        order, pref, flags, service = fields[:4]
+        regexp, repl = (fields[4], fields[5]) if len(fields) > 5 else ("", fields[4])
         return (struct.pack("!HH", int(order), int(pref)) + cstr(flags) + cstr(service) + cstr(regexp)
                 + encode_name(repl))
     raise ValueError("unknown type " + rtype)
