@@ -81,8 +81,10 @@ struct sip_dns_opts {
 struct sip_dns_target {
 	enum sip_tp tp;
 	struct sip_net_addr addr;     /* with the port */
-	char host[SIP_DNS_NAME];      /* the SRV target, or the URI host: the name a
-				         TLS server's certificate must carry (RFC 5922) */
+	char host[SIP_DNS_NAME];      /* the SRV target, or the URI host. Not the TLS
+				         identity: RFC 5922 7.3 checks the certificate
+				         against the URI's domain (the query's host),
+				         as DNS is not trusted */
 	char srv[SIP_DNS_NAME];       /* the SRV owner ("_sip._udp.example.com"), or "" */
 	bool naptr;                   /* the SRV owner came from a NAPTR record */
 	bool numeric;                 /* the URI host was an IP literal */

@@ -46,7 +46,7 @@ struct ua_opts {
 	const char *from;      /* From URI; default sip:USER@local-address */
 	const char *user;      /* digest user name; default the From user */
 	const char *password;
-	const char *transport; /* udp|tcp|tls; default from the URI (transport=, sips) */
+	const char *transport; /* udp|tcp|tls; default from the URI (transport=, sips) or DNS (RFC 3263) */
 	const char *proxy;     /* outbound proxy: host[:port] or a SIP URI */
 	double timeout_s;      /* wait for a final response; default 32 (64*T1) */
 	bool verbose;
@@ -108,7 +108,9 @@ struct ua {
 	 * targets.t[target] (the next one after a failure, 4.3). */
 	struct sip_dns_result targets;
 	unsigned target;
-	char hop_name[SIP_DNS_NAME];  /* the host they were resolved from */
+	char hop_name[SIP_DNS_NAME];  /* the host they were resolved from: the name a
+					 TLS server's certificate must carry (RFC 5922
+					 7.3), not the SRV target */
 	struct sip_net_dest dst;  /* where requests go (target or --proxy) */
 	struct sip_txn_dest tdst; /* the same for the transaction layer */
 	char dst_text[SIP_NET_ADDRSTR + 8];
