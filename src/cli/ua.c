@@ -1066,16 +1066,20 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 		fprintf(stderr, "siphon: cannot resolve %s (%s)\n", ua->hop_name, sip_dns_strerror(err));
 		return UA_EXIT_ERROR;
 	}
-	ua->tp = ua->targets.t[0].tp;
-	use_target(ua, 0);
 	if (opt->verbose && !ua->targets.t[0].numeric) {
 		for (unsigned i = 0; i < ua->targets.n; i++) {
 			ua->target = i;
 			note_target(ua, i ? "  then" : "resolved:", sip_str_from_cstr(ua->hop_name));
 		}
-		ua->target = 0;
 	}
-	if ((err = local_addr_for(&local, &ua->dst.remote)) != 0) {
+	/* The first target this host has a route to (an AAAA without IPv6...). */
+	for (unsigned i = 0; i < ua->targets.n; i++) {
+		ua->tp = ua->targets.t[i].tp;
+		use_target(ua, i);
+		if ((err = local_addr_for(&local, &ua->dst.remote)) == 0)
+			break;
+	}
+	if (err) {
 		fprintf(stderr, "siphon: no route to %s: %s\n", ua->dst_text, sip_strerror(err));
 		return UA_EXIT_ERROR;
 	}

@@ -4,7 +4,8 @@
 # free ports: NAPTR -> SRV -> A; SRV without NAPTR; an explicit port (A only, no
 # NAPTR/SRV asked); A only at the default port; SRV priority (lower first, the zone
 # lists it last); NAPTR offering only SIP+D2T (TCP), with a dead first target (the
-# next one is tried, 4.3); a 503 from the first target; NXDOMAIN (exit 1).
+# next one is tried, 4.3); transport=tcp (SRV _sip._tcp, no NAPTR); a 503 from
+# the first target; NXDOMAIN (exit 1).
 . "$(dirname "$0")/toolkit_lib.sh"
 
 DNSD="$SIPHON_SRC/tests/e2e/dnsd.py"
@@ -125,6 +126,19 @@ has tcp "^-> OPTIONS sip:tcp\.test \(tcp:127\.0\.0\.1:$SIPP_PORT\)$"
 has tcp '^Via: SIP/2\.0/TCP '
 has tcp '^<- 200 OK  2xx success'
 grep -q '^_sip._udp' "$WORK/tcp.dns.log" && fail "tcp: _sip._udp asked although the NAPTR named TCP only"
+
+# 6b. transport=tcp fixes the transport (4.1): no NAPTR question, straight to
+# _sip._tcp (the NAPTR here would say UDP).
+sipp_reply tp tcp 200 OK
+dns_start tp "tp.test NAPTR 10 10 s SIP+D2U _sip._udp.tp.test" "_sip._udp.tp.test SRV 0 0 9 wrong.tp.test" \
+	"_sip._tcp.tp.test SRV 0 0 $SIPP_PORT right.tp.test" "right.tp.test A 127.0.0.1" "wrong.tp.test A 127.0.0.1"
+run tp 0 "$SIPHON" options "sip:tp.test;transport=tcp" --verbose --timeout 10
+sipp_done
+dns_stop
+has tp "^resolved: SRV _sip\._tcp\.tp\.test -> right\.tp\.test:$SIPP_PORT -> 127\.0\.0\.1$"
+has tp '^<- 200 OK  2xx success'
+not_asked tp NAPTR
+asked tp '_sip._tcp.tp.test SRV rcode=0 an=1'
 
 # 7. A 503 from the first target: the request goes to the next one (4.3).
 sipp_reply busy udp 503 "Service Unavailable"
