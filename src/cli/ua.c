@@ -34,12 +34,16 @@ struct ua_req {
 	bool done;                 /* the final result has been delivered */
 	bool has_dst;
 	struct sip_txn_dest dst;
+	uint64_t conn_id;          /* the stream connection the request was sent on */
 	/* The spec, copied, to resend with credentials (22.2). */
 	char *method, *ruri, *to, *call_id, *contact_value, *headers, *route, *ctype, *body;
 	size_t body_len;
 	bool contact;
 	struct sip_dialog *dlg;    /* borrowed from the command */
 };
+
+static void deliver(struct ua *ua, struct ua_req *r, struct ua_result *res);
+static bool retry_next(struct ua *ua, struct ua_req *r);
 
 int ua_exit_for(int code)
 {
@@ -303,7 +307,7 @@ static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, siz
 		nd.tls_host = sip_str_from_cstr(ua->tls_host);
 	dest_text(peer, sizeof(peer), nd.tp, &nd.remote);
 	print_wire(ua, true, peer, buf, len);
-	return sip_net_send(ua->net, &nd, buf, len, NULL);
+	return sip_net_send(ua->net, &nd, buf, len, &ua->sent_conn_id);
 }
 
 static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
@@ -332,8 +336,29 @@ static void net_error(const struct sip_net_dest *dst, int err, void *arg)
 		ua_stop(ua, UA_EXIT_ERROR);
 		return;
 	}
-	if (ua->txl)
-		sip_txn_layer_transport_error(ua->txl, dst->conn_id, err);
+	if (!ua->txl)
+		return;
+	sip_txn_layer_transport_error(ua->txl, dst->conn_id, err);
+	/* A connection we opened for a request that failed (refused, reset): the
+	 * transaction's destination has no connection id yet, so the layer above
+	 * cannot match it; the request ends here (17.1.4) or goes to the next target
+	 * (RFC 3263 4.3). Its transaction runs on, unheard. */
+	for (bool again = dst->conn_id != 0; again;) {
+		/* From the start after each one: the callbacks may send and link requests. */
+		again = false;
+		for (struct ua_req *r = ua->reqs; r; r = r->next) {
+			if (r->conn_id != dst->conn_id || r->done)
+				continue;
+			r->conn_id = 0;
+			again = true;
+			if (!retry_next(ua, r)) {
+				struct ua_result res = { .code = 503, .final = true };
+				res.rtt_ms = (double)(uv_hrtime() - r->sent_ns) / 1e6;
+				deliver(ua, r, &res);
+			}
+			break;
+		}
+	}
 }
 
 static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg)
@@ -660,6 +685,7 @@ int ua_build(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *spec, c
 
 static void client_event(struct sip_txn *t, const struct sip_txn_event *ev, void *arg);
 static void deadline_cb(struct sip_timer *tm);
+static bool next_target(struct ua *ua);
 
 static void req_spec_of(const struct ua_req *r, struct ua_req_spec *s)
 {
@@ -690,11 +716,13 @@ static int req_start(struct ua *ua, struct ua_req *r)
 	const struct sip_txn_dest *d = r->has_dst ? &r->dst : &ua->tdst;
 	struct sip_net_addr na;
 	char where[SIP_NET_ADDRSTR + 8];
+	ua->sent_conn_id = 0;
 	err = sip_txn_client_alloc(&r->txn, ua->txl, m, d, client_event, ua);
 	if (err) {
 		sip_msg_free(m);
 		return err;
 	}
+	r->conn_id = ua->sent_conn_id; /* the transaction sent at once */
 	r->sent_ns = uv_hrtime();
 	/* m is the transaction's now, and lives as long as it. */
 	memcpy(&na.u, &d->addr, sizeof(na.u));
@@ -826,6 +854,16 @@ static bool keep_challenge(struct ua *ua, struct sip_msg *m, bool *stale)
 	return ua->challenge.len > 0;
 }
 
+/* RFC 3263 4.3: a request to the default next hop that timed out, failed in
+ * the transport or got a 503 is sent again, a new transaction, to the next target.
+ * Not CANCEL (9.1: it follows its INVITE) nor requests with their own hop. */
+static bool retry_next(struct ua *ua, struct ua_req *r)
+{
+	if (r->has_dst || r->dlg || ua->stopping || strcmp(r->method, "CANCEL") == 0 || !next_target(ua))
+		return false;
+	return req_start(ua, r) == 0;
+}
+
 static void client_event(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
 	struct ua *ua = arg;
@@ -846,6 +884,8 @@ static void client_event(struct sip_txn *t, const struct sip_txn_event *ev, void
 	res.rtt_ms = (double)(uv_hrtime() - r->sent_ns) / 1e6;
 	if (ev->type == SIP_TXN_EV_TIMEOUT || ev->type == SIP_TXN_EV_TRANSPORT_ERROR) {
 		if (r->done)
+			return;
+		if (retry_next(ua, r))
 			return;
 		res.final = true;
 		res.timeout = ev->type == SIP_TXN_EV_TIMEOUT;
@@ -884,6 +924,14 @@ static void client_event(struct sip_txn *t, const struct sip_txn_event *ev, void
 			}
 			/* The request could not be resent: report the challenge as final. */
 			r->txn = t;
+		}
+	}
+	if (res.code == 503) {
+		char was[sizeof(ua->dst_text)];
+		snprintf(was, sizeof(was), "%s", ua->dst_text);
+		if (retry_next(ua, r)) {
+			ua_note(ua, "failover", "   (503 from %s: sent to the next target)", was);
+			return;
 		}
 	}
 	deliver(ua, r, &res);
@@ -926,24 +974,6 @@ void ua_tick(struct ua *ua, uint64_t ms)
 		uv_timer_stop(&ua->tick);
 }
 
-/* Resolve host (an IP literal or a name) to an address of any family. */
-static int resolve(struct sip_net_addr *out, struct sip_str host, uint16_t port)
-{
-	char name[256];
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res;
-
-	if (sip_net_addr_set(out, host, port) == 0)
-		return 0;
-	sip_str_copy(name, sizeof(name), host);
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
-		return -ENOENT;
-	memset(out, 0, sizeof(*out));
-	memcpy(&out->u, res->ai_addr, res->ai_addrlen <= sizeof(out->u) ? res->ai_addrlen : sizeof(out->u));
-	freeaddrinfo(res);
-	sip_net_addr_set_port(out, port);
-	return 0;
-}
-
 /* The local address the kernel would use to reach dst (a connected UDP socket
  * sends nothing): what Via and Contact must carry. */
 static int local_addr_for(struct sip_net_addr *out, const struct sip_net_addr *dst)
@@ -961,6 +991,67 @@ static int local_addr_for(struct sip_net_addr *out, const struct sip_net_addr *d
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* RFC 3263 4 for uri (the target, --proxy, or a dialog's next hop): its
+ * targets in order into *out. tp fixes the transport (--transport, or the
+ * dialog's); SIP_TP_NONE lets the URI and DNS choose. Blocks (sip_dns_resolve):
+ * the toolkit resolves at start-up and on a dialog's first request only. */
+static int resolve_uri(struct sip_dns_result *out, const struct sip_uri *uri, enum sip_tp tp)
+{
+	struct sip_dns_query q;
+	int err = sip_dns_query_from_uri(&q, uri);
+
+	if (err)
+		return err;
+	if (tp != SIP_TP_NONE)
+		q.tp = tp;
+	return sip_dns_resolve(out, &q, NULL);
+}
+
+/* Make target i of ua->targets the default next hop. */
+static void use_target(struct ua *ua, unsigned i)
+{
+	const struct sip_dns_target *t = &ua->targets.t[i];
+
+	ua->target = i;
+	ua->dst.remote = t->addr;
+	ua->dst.tp = ua->tp;
+	ua->tdst.proto = to_txn_proto(ua->tp);
+	memcpy(&ua->tdst.addr, &t->addr.u, sizeof(ua->tdst.addr));
+	dest_text(ua->dst_text, sizeof(ua->dst_text), ua->tp, &t->addr);
+}
+
+static void note_target(struct ua *ua, const char *what, struct sip_str domain)
+{
+	char chain[3 * SIP_DNS_NAME + 64];
+
+	sip_dns_target_describe(chain, sizeof(chain), &ua->targets.t[ua->target], domain);
+	ua_note(ua, "resolve", "%s %s", what, chain);
+}
+
+/* RFC 3263 4.3: after a timeout, a transport error or a 503, a new transaction
+ * goes to the next target. Only one with the transport and local address of the
+ * first: the listener, Via and Contact are theirs. */
+static bool next_target(struct ua *ua)
+{
+	struct sip_net_addr cur, loc;
+
+	if (local_addr_for(&cur, &ua->dst.remote) != 0)
+		return false;
+	for (unsigned i = ua->target + 1; i < ua->targets.n; i++) {
+		const struct sip_dns_target *t = &ua->targets.t[i];
+		sip_net_addr_set_port(&cur, 0);
+		if (t->tp != ua->tp || local_addr_for(&loc, &t->addr) != 0)
+			continue;
+		sip_net_addr_set_port(&loc, 0);
+		if (!sip_net_addr_eq(&loc, &cur))
+			continue;
+		use_target(ua, i);
+		note_target(ua, "next target:", sip_str_from_cstr(ua->hop_name));
+		return true;
+	}
+	return false;
 }
 
 static void stop_timer_cb(uv_timer_t *h);
@@ -1004,18 +1095,31 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 		fprintf(stderr, "siphon: transport must be udp, tcp or tls\n");
 		return UA_EXIT_USAGE;
 	}
-	/* RFC 3263 would look up NAPTR and SRV first; the toolkit uses the A/AAAA
-	 * records of the host and the port of the URI (or 5060/5061). */
-	if (resolve(&ua->dst.remote, hop->host, hop->has_port ? hop->port : sip_tp_default_port(ua->tp)) != 0) {
-		fprintf(stderr, "siphon: cannot resolve '%.*s'\n", SIP_STR_ARG(hop->host));
+	/* RFC 3263 4: NAPTR, SRV, then A/AAAA (a numeric IP or a port skips the
+	 * first two; --transport or transport= fix the transport). */
+	sip_str_copy(ua->hop_name, sizeof(ua->hop_name), hop->maddr.len ? hop->maddr : hop->host);
+	err = resolve_uri(&ua->targets, hop, opt->transport ? ua->tp : SIP_TP_NONE);
+	if (err) {
+		fprintf(stderr, "siphon: cannot resolve %s (%s)\n", ua->hop_name, sip_dns_strerror(err));
 		return UA_EXIT_ERROR;
 	}
+	/* RFC 5922 7.3: the certificate must name the URI's own host, never what DNS
+	 * (SRV targets) answered. */
 	sip_str_copy(ua->tls_host, sizeof(ua->tls_host), hop->host);
-	ua->dst.tp = ua->tp;
-	ua->tdst.proto = to_txn_proto(ua->tp);
-	memcpy(&ua->tdst.addr, &ua->dst.remote.u, sizeof(ua->tdst.addr));
-	dest_text(ua->dst_text, sizeof(ua->dst_text), ua->tp, &ua->dst.remote);
-	if ((err = local_addr_for(&local, &ua->dst.remote)) != 0) {
+	if (opt->verbose && !ua->targets.t[0].numeric) {
+		for (unsigned i = 0; i < ua->targets.n; i++) {
+			ua->target = i;
+			note_target(ua, i ? "  then" : "resolved:", sip_str_from_cstr(ua->hop_name));
+		}
+	}
+	/* The first target this host has a route to (an AAAA without IPv6...). */
+	for (unsigned i = 0; i < ua->targets.n; i++) {
+		ua->tp = ua->targets.t[i].tp;
+		use_target(ua, i);
+		if ((err = local_addr_for(&local, &ua->dst.remote)) == 0)
+			break;
+	}
+	if (err) {
 		fprintf(stderr, "siphon: no route to %s: %s\n", ua->dst_text, sip_strerror(err));
 		return UA_EXIT_ERROR;
 	}
@@ -1211,7 +1315,7 @@ int ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const struct sip_dia
 {
 	struct sip_str hop = sip_dialog_next_hop(d);
 	struct sip_addr a;
-	struct sip_net_addr na;
+	struct sip_dns_result r;
 
 	*out = ua->tdst;
 	if (ua->opt.proxy)
@@ -1219,8 +1323,9 @@ int ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const struct sip_dia
 	/* A route set entry is a name-addr ("<sip:p1;lr>"), a remote target a bare URI. */
 	if (sip_addr_parse(&a, hop) != 0 || (a.uri.scheme != SIP_URI_SIP && a.uri.scheme != SIP_URI_SIPS))
 		return -ENOENT;
-	if (resolve(&na, a.uri.host, a.uri.has_port ? a.uri.port : sip_tp_default_port(ua->tp)) != 0)
+	/* RFC 3263 with the dialog's transport fixed: the first target. */
+	if (resolve_uri(&r, &a.uri, ua->tp) != 0)
 		return -ENOENT;
-	memcpy(&out->addr, &na.u, sizeof(out->addr));
+	memcpy(&out->addr, &r.t[0].addr.u, sizeof(out->addr));
 	return 0;
 }

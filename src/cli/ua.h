@@ -19,6 +19,7 @@
 #include "siphon/buf.h"
 #include "siphon/build.h"
 #include "siphon/dialog.h"
+#include "siphon/dns.h"
 #include "siphon/msg.h"
 #include "siphon/net.h"
 #include "siphon/timer.h"
@@ -45,7 +46,7 @@ struct ua_opts {
 	const char *from;      /* From URI; default sip:USER@local-address */
 	const char *user;      /* digest user name; default the From user */
 	const char *password;
-	const char *transport; /* udp|tcp|tls; default from the URI (transport=, sips) */
+	const char *transport; /* udp|tcp|tls; default from the URI (transport=, sips) or DNS (RFC 3263) */
 	const char *proxy;     /* outbound proxy: host[:port] or a SIP URI */
 	double timeout_s;      /* wait for a final response; default 32 (64*T1) */
 	const char *tls_ca;    /* --tls-ca: trust this CA bundle (else the system's) */
@@ -105,6 +106,13 @@ struct ua {
 	uv_timer_t tick;          /* the command's own timer (refresh, duration, interval) */
 	struct ua_opts opt;
 	enum sip_tp tp;
+	/* RFC 3263 targets of the target URI or --proxy, in order; requests go to
+	 * targets.t[target] (the next one after a failure, 4.3). */
+	struct sip_dns_result targets;
+	unsigned target;
+	char hop_name[SIP_DNS_NAME];  /* the host they were resolved from: the name a
+					 TLS server's certificate must carry (RFC 5922
+					 7.3), not the SRV target */
 	struct sip_net_dest dst;  /* where requests go (target or --proxy) */
 	struct sip_txn_dest tdst; /* the same for the transaction layer */
 	char dst_text[SIP_NET_ADDRSTR + 8];
@@ -134,6 +142,7 @@ struct ua {
 	bool stopping;
 	int sigints;
 	uint64_t last_sigint_ns;
+	uint64_t sent_conn_id;    /* the stream connection of the last send (0: UDP) */
 };
 
 /* Set up the loop, resolve target_uri (or opt->proxy), open the listener.
@@ -159,7 +168,7 @@ int ua_send_raw(struct ua *ua, const struct sip_buf *b, const struct sip_txn_des
 /* CANCEL the INVITE r (9.1), a transaction of its own; cb gets its result. */
 int ua_cancel(struct ua *ua, struct ua_req *r, ua_result_cb cb, void *arg);
 /* The next hop for d's requests (12.2.1.1, 8.1.2): --proxy when given, else the
- * first route or the remote target, resolved (A/AAAA). 0 or -ENOENT. */
+ * first route or the remote target, resolved (RFC 3263, the UA's transport). 0 or -ENOENT. */
 int ua_dialog_dest(struct ua *ua, struct sip_txn_dest *out, const struct sip_dialog *d);
 /* Build a message of spec (as ua_send would) into b, without sending. */
 int ua_build(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *spec, char *branch_out);
