@@ -82,22 +82,25 @@ int ua_opts_parse(struct ua_opts *o, int argc, char **argv, int *i)
 		fprintf(stderr, "siphon: %s needs a value\n", a);
 		return -1;
 	}
-	(*i)++;
+	/* A bad value leaves *o and *i as they were. */
 	if (slot) {
-		*slot = v;
 		if (slot == &o->transport && strcmp(v, "udp") != 0 && strcmp(v, "tcp") != 0 &&
 		    strcmp(v, "tls") != 0) {
 			fprintf(stderr, "siphon: --transport must be udp, tcp or tls\n");
 			return -1;
 		}
+		*slot = v;
+		(*i)++;
 		return 1;
 	}
 	char *end;
-	o->timeout_s = strtod(v, &end);
-	if (*end || !(o->timeout_s > 0) || o->timeout_s > 86400) {
+	double t = strtod(v, &end);
+	if (*end || !(t > 0) || t > 86400) {
 		fprintf(stderr, "siphon: --timeout wants seconds (0 < S <= 86400)\n");
 		return -1;
 	}
+	o->timeout_s = t;
+	(*i)++;
 	return 1;
 }
 
@@ -535,16 +538,19 @@ static int add_common(struct ua *ua, struct sip_out *o, const struct ua_req_spec
 
 /* A request inside s->dlg (12.2.1.1): the dialog layer writes the start line,
  * Via (a new branch), From, To, Call-ID, CSeq, Max-Forwards and Route. */
-static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *s, uint32_t *cseq_out)
+static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *s, char branch[SIP_BRANCH_SIZE],
+			   uint32_t *cseq_out)
 {
 	char via[SIP_NET_ADDRSTR + 32];
 	struct sip_out *o;
 	struct sip_msg *m;
 	const struct sip_cseq *cs;
+	const struct sip_via *v;
 	struct sip_dialog_req_opts dopts = { .ack_cseq = s->cseq };
 	int err;
 
-	snprintf(via, sizeof(via), "SIP/2.0/%s %s", sip_tp_name(ua->tp), ua->host);
+	/* rport as outside a dialog (RFC 3581); the dialog layer adds the branch. */
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport", sip_tp_name(ua->tp), ua->host);
 	dopts.via = sip_str_from_cstr(via);
 	if (s->contact)
 		dopts.contact = sip_str_from_cstr(ua->contact);
@@ -562,6 +568,9 @@ static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req
 		sip_str_copy(ruri, sizeof(ruri), m->ruri_str);
 		if (cseq_out && sip_msg_cseq(m, &cs) == 0)
 			*cseq_out = cs->seq;
+		/* The branch the dialog layer chose is the one ua_build reports. */
+		if (sip_msg_via(m, 0, &v) == 0)
+			sip_str_copy(branch, SIP_BRANCH_SIZE, v->branch);
 		sip_msg_free(m);
 		err = add_common(ua, o, s, ruri);
 	}
@@ -581,7 +590,7 @@ static int build_spec(struct ua *ua, struct sip_buf *b, const struct ua_req_spec
 	if (sip_branch_new(branch, SIP_BRANCH_SIZE) != 0)
 		return -EIO;
 	if (s->dlg)
-		return build_in_dialog(ua, b, s, cseq_out);
+		return build_in_dialog(ua, b, s, branch, cseq_out);
 	err = sip_out_request(&o, sip_str_from_cstr(s->method), sip_str_from_cstr(s->ruri));
 	if (err)
 		return err;
