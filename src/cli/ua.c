@@ -662,6 +662,8 @@ static int req_start(struct ua *ua, struct ua_req *r)
 	const struct sip_txn_dest *d = r->has_dst ? &r->dst : &ua->tdst;
 	struct sip_net_addr na;
 	char where[SIP_NET_ADDRSTR + 8];
+	/* Credentials also go out unasked, for a challenge answered before (22.2). */
+	bool creds = sip_msg_has(m, SIP_HDR_AUTHORIZATION) || sip_msg_has(m, SIP_HDR_PROXY_AUTHORIZATION);
 	err = sip_txn_client_alloc(&r->txn, ua->txl, m, d, client_event, ua);
 	if (err) {
 		sip_msg_free(m);
@@ -677,12 +679,12 @@ static int req_start(struct ua *ua, struct ua_req *r)
 		ua_json_str(&j, r->method, strlen(r->method));
 		sip_buf_append_cstr(&j, ",\"uri\":");
 		ua_json_str(&j, m->ruri_str.p, m->ruri_str.len);
-		sip_buf_printf(&j, ",\"to\":\"%s\",\"auth\":%s", where, r->auth_tries ? "true" : "false");
+		sip_buf_printf(&j, ",\"to\":\"%s\",\"auth\":%s", where, creds ? "true" : "false");
 		ua_json_emit(ua, "request", &j);
 		sip_buf_free(&j);
 	} else {
 		printf("-> %s %.*s (%s%s)\n", r->method, SIP_STR_ARG(m->ruri_str), where,
-		       r->auth_tries ? ", with credentials" : "");
+		       creds ? ", with credentials" : "");
 		fflush(stdout);
 	}
 	return 0;

@@ -1313,6 +1313,58 @@ static void test_digest_nonce_count(void **state)
 	assert_int_equal(P.seen[2].cseq, P.seen[1].cseq + 1);
 	assert_int_equal(P.seen[3].cseq, P.seen[2].cseq + 1);
 	assert_int_equal(count_of(OUT, "<- 401"), 1);
+	/* Every request that carried credentials says so. */
+	assert_int_equal(count_of(OUT, ", with credentials)\n"), 3);
+	assert_non_null(strstr(OUT, "-> MESSAGE sip:bob@127.0.0.1:"));
+}
+
+static void test_verbose_json(void **state)
+{
+	struct ua_opts o = AUTH_OPTS;
+	char line[8192], ev[16][16];
+	unsigned n = 0;
+
+	(void)state;
+	o.json = true;
+	o.verbose = true;
+	assert_int_equal(run_peer(PEER_AUTH, false, SIP_DIGEST_BIT(SIP_DIGEST_MD5), 0, &o), UA_EXIT_OK);
+	assert_int_equal(P.nreq, 2);
+	/* Every line is one JSON object; the wire messages are in sent/received. */
+	for (unsigned i = 0; n < 16 && nth_line(OUT, i, line, sizeof(line)); i++, n++) {
+		snprintf(ev[n], sizeof(ev[n]), "%s", jv(line, "event"));
+		if (strcmp(ev[n], "sent") == 0) {
+			const char *msg = jv(line, "message");
+			assert_int_equal(strncmp(msg, "OPTIONS sip:bob@127.0.0.1:", 26), 0);
+			assert_non_null(strstr(msg, "\r\nCSeq: "));
+			assert_int_equal(strncmp(jv(line, "to"), "udp:127.0.0.1:", 14), 0);
+		} else if (strcmp(ev[n], "received") == 0) {
+			assert_int_equal(strncmp(jv(line, "message"), "SIP/2.0 ", 8), 0);
+			assert_int_equal(strncmp(jv(line, "from"), "udp:127.0.0.1:", 14), 0);
+		} else if (strcmp(ev[n], "request") == 0) {
+			assert_string_equal(jv(line, "method"), "OPTIONS");
+		} else if (strcmp(ev[n], "response") == 0) {
+			assert_true(strcmp(jv(line, "code"), "401") == 0 || strcmp(jv(line, "code"), "200") == 0);
+		} else if (strcmp(ev[n], "auth") == 0) {
+			assert_non_null(strstr(jv(line, "text"), "answering the server challenge as user 'alice'"));
+		} else {
+			fail_msg("unexpected event %s", ev[n]);
+		}
+	}
+	/* Each request is printed after the transaction sent it. */
+	const char *want[] = { "sent", "request", "received", "response", "auth", "sent", "request", "received",
+			       "response" };
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (unsigned i = 0; i < n; i++)
+		assert_string_equal(ev[i], want[i]);
+	assert_true(nth_line(OUT, 1, line, sizeof(line)));
+	assert_string_equal(jv(line, "auth"), "false");
+	assert_true(nth_line(OUT, 6, line, sizeof(line)));
+	assert_string_equal(jv(line, "auth"), "true");
+	assert_true(nth_line(OUT, 5, line, sizeof(line)));
+	assert_non_null(strstr(jv(line, "message"), "\r\nAuthorization: Digest username=\"alice\""));
+	assert_true(nth_line(OUT, 8, line, sizeof(line)));
+	assert_string_equal(jv(line, "code"), "200");
+	assert_string_equal(jv(line, "final"), "true");
 }
 
 static void test_timeout(void **state)
@@ -1625,6 +1677,7 @@ int main(void)
 		cmocka_unit_test(test_digest_stale),
 		cmocka_unit_test(test_digest_proxy_407),
 		cmocka_unit_test(test_digest_nonce_count),
+		cmocka_unit_test(test_verbose_json),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_print_text),
 		cmocka_unit_test(test_print_json),
