@@ -1184,7 +1184,8 @@ static int run_peer(enum peer_mode mode, bool proxy, unsigned algs, int chain, c
 
 static const struct ua_opts AUTH_OPTS = { .user = "alice", .password = PASSWORD, .timeout_s = 3 };
 
-/* The credentials of request i, the i-th after the unauthenticated first. */
+/* A request's credentials as the responder saw them: verified by siphon's
+ * verifier, in the header the challenge asked for, for this user and URI. */
 static void check_creds(const struct seen *s, bool proxy, enum sip_digest_alg alg, const char *nc)
 {
 	assert_int_equal(s->verdict, SIP_AUTH_OK);
