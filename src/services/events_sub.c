@@ -1,6 +1,7 @@
 /* Events notifier: subscriptions (RFC 6665) with conditional notification
  * (RFC 5839), NOTIFY generation and fan-out. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,35 @@ static size_t body_len(const struct ev_body *body, uint32_t version)
 	return n;
 }
 
+/* Our Contact in d's dialog (RFC 3261 12.1.1, RFC 6665 4.1.1: a URI that reaches
+ * this notifier): the address the SUBSCRIBE arrived on, with its transport, so a
+ * refresh or an unsubscribe comes back here whatever port or host the server runs
+ * on; the configured Contact (the domain) when that address is unknown or a
+ * wildcard bind. out holds EV_CONTACT_MAX bytes. */
+#define EV_CONTACT_MAX 96
+static bool local_is_wildcard(struct sip_str l)
+{
+	return (l.len > 8 && !memcmp(l.p, "0.0.0.0:", 8)) || (l.len > 5 && !memcmp(l.p, "[::]:", 5));
+}
+
+static struct sip_str dlg_contact(const struct sip_events *ev, const struct ev_dlg *d, char *out)
+{
+	struct sip_str tp = d->transport;
+	const char *param = "";
+	int n;
+
+	if (!d->local.len || d->local.len > 64 || local_is_wildcard(d->local))
+		return ev->cfg.contact;
+	if (sip_str_caseeq(tp, SIP_STR("TCP")))
+		param = ";transport=tcp";
+	else if (sip_str_caseeq(tp, SIP_STR("TLS")))
+		param = ";transport=tls";
+	else if (sip_str_caseeq(tp, SIP_STR("WS")) || sip_str_caseeq(tp, SIP_STR("WSS")))
+		param = ";transport=ws";
+	n = snprintf(out, EV_CONTACT_MAX, "<sip:%.*s%s>", SIP_STR_ARG(d->local), param);
+	return (struct sip_str){ out, (size_t)n };
+}
+
 /* Build and send one NOTIFY for s (RFC 6665 4.2.2, RFC 5839 6.2). The request is
  * written straight into one reused buffer: every piece is either ours or a slice
  * the parser validated, and the body is shared by all subscribers of the version. */
@@ -186,6 +216,7 @@ static int send_notify(struct sip_events *ev, struct ev_sub *s, int64_t now,
 	const struct ev_tag *tag = view_tag(s);
 	uint32_t version = s->version;
 	struct sip_events_notify n;
+	char ct[EV_CONTACT_MAX];
 	int err = 0;
 
 	sip_buf_reset(b);
@@ -221,7 +252,7 @@ static int send_notify(struct sip_events *ev, struct ev_sub *s, int64_t now,
 	err |= APPEND(b, "\r\nCSeq: ");
 	err |= sip_buf_append_u64(b, d->local_cseq);
 	err |= APPEND(b, " NOTIFY\r\nContact: ");
-	err |= sip_buf_append_str(b, ev->cfg.contact);
+	err |= sip_buf_append_str(b, dlg_contact(ev, d, ct));
 	/* RFC 6665 8.2.1: the Event of the SUBSCRIBE, id included. */
 	err |= APPEND(b, "\r\nEvent: ");
 	err |= sip_buf_append_str(b, pkg->name);
@@ -556,14 +587,15 @@ static int add_expires(struct sip_out **resp, uint32_t expires)
 }
 
 /* 200/204 to a SUBSCRIBE: Expires (RFC 6665 3.1.1) and Contact (dialog target). */
-static int respond_ok(struct sip_events *ev, struct sip_out **resp, struct sip_msg *m, int code,
-		      struct sip_str to_tag, uint32_t expires)
+static int respond_ok(struct sip_events *ev, struct sip_out **resp, struct sip_msg *m,
+		      const struct ev_dlg *d, int code, struct sip_str to_tag, uint32_t expires)
 {
+	char ct[EV_CONTACT_MAX];
 	int err = ev_respond(resp, m, code, to_tag);
 
 	if (err)
 		return err;
-	err = sip_out_add(*resp, SIP_HDR_CONTACT, ev->cfg.contact);
+	err = sip_out_add(*resp, SIP_HDR_CONTACT, dlg_contact(ev, d, ct));
 	if (err) {
 		sip_out_free(*resp);
 		*resp = NULL;
@@ -652,7 +684,7 @@ static int sub_refresh(struct sub_ctx *c, struct ev_sub *s, enum sip_events_poli
 	if (sim_true(s, c->has_sim, c->star, c->sim)) {
 		/* RFC 5839 6.3: in-dialog, condition true: 204 with Expires, no NOTIFY,
 		 * the subscription extended (5.6) or concluded (5.7). */
-		err = respond_ok(ev, c->resp, c->m, 204, SIP_STR_NULL, c->expires);
+		err = respond_ok(ev, c->resp, c->m, d, 204, SIP_STR_NULL, c->expires);
 		if (err)
 			return err;
 		if (c->expires == 0) {
@@ -666,7 +698,7 @@ static int sub_refresh(struct sub_ctx *c, struct ev_sub *s, enum sip_events_poli
 	}
 	/* Condition absent or false: plain RFC 6665 (5839 5.2). */
 	clear_condition(s);
-	err = respond_ok(ev, c->resp, c->m, 200, SIP_STR_NULL, c->expires);
+	err = respond_ok(ev, c->resp, c->m, d, 200, SIP_STR_NULL, c->expires);
 	if (err)
 		return err;
 	if (c->expires == 0) {
@@ -761,7 +793,7 @@ static int sub_create(struct sub_ctx *c, struct ev_dlg *d, struct sip_str resour
 	}
 	s->state = pol == SIP_EVENTS_PENDING ? SIP_EVENTS_SUB_PENDING : SIP_EVENTS_SUB_ACTIVE;
 	ev_timer_set(ev, &s->tm, ev_now(ev) + c->expires);
-	err = respond_ok(ev, c->resp, m, 200, new_dlg ? d->local_tag : SIP_STR_NULL, c->expires);
+	err = respond_ok(ev, c->resp, m, d, 200, new_dlg ? d->local_tag : SIP_STR_NULL, c->expires);
 	if (err) {
 		ev_sub_destroy(ev, s, false);
 		return err;

@@ -496,14 +496,39 @@ static void mwi_poll(struct sip_timer *t)
 
 /* ------------------------------------------------------------------ requests */
 
+/* Is u (no user part) the address r arrived on? Our Contact in a subscription's
+ * dialog is that address (events_sub.c dlg_contact), so refreshes and
+ * unsubscribes are sent to it. */
+static bool ruri_is_arrival_addr(const struct sip_uri *u, const struct sip_req *r)
+{
+	char ip[SIP_NET_IPSTR];
+	size_t n = sip_net_addr_ip(ip, &r->src.local);
+	struct sip_str host = u->host;
+
+	if (u->user.len || (u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS))
+		return false;
+	if (host.len >= 2 && host.p[0] == '[') {
+		host.p++;
+		host.len -= 2;
+	}
+	return sip_str_caseeq(host, (struct sip_str){ ip, n }) &&
+	       (u->has_port ? u->port : sip_tp_default_port(r->src.tp)) == sip_net_addr_port(&r->src.local);
+}
+
 static bool es_accepts(void *ctx, struct sip_req *r)
 {
 	struct sip_events_svc *es = ctx;
 	const struct sip_uri *ruri;
+	const struct sip_addr *to;
 
-	/* Our domain's resources, and in-dialog requests sent to our Contact (which
-	 * names the domain). */
-	return sip_msg_ruri(r->msg, &ruri) == 0 && sip_svc_is_our_domain(es->env, ruri);
+	/* Our domain's resources, and SUBSCRIBEs inside a subscription's dialog,
+	 * sent to our Contact (the address they first arrived on). */
+	if (sip_msg_ruri(r->msg, &ruri) != 0)
+		return false;
+	if (sip_svc_is_our_domain(es->env, ruri))
+		return true;
+	return r->msg->method == SIP_METHOD_SUBSCRIBE && sip_msg_to(r->msg, &to) == 0 && to->tag.len &&
+	       ruri_is_arrival_addr(ruri, r);
 }
 
 /* The response, then the NOTIFYs it caused. The caller frees op. */

@@ -13,7 +13,7 @@ done
 srv_start toolkit --domain "$D"
 
 timeout 20 "$SIPHON" subscribe "sip:alice@$D" --event presence --expires 60 --user bob \
-	--password pw-bob --proxy "127.0.0.1:$PORT" >sub.out 2>&1 &
+	--password pw-bob --proxy "127.0.0.1:$PORT" --verbose >sub.out 2>&1 &
 SUB=$!
 for _ in $(seq 50); do grep -q "NOTIFY #1" sub.out && break; sleep 0.1; done
 grep -q "NOTIFY #1  state active" sub.out || fail "no initial NOTIFY in siphon subscribe's output"
@@ -31,5 +31,10 @@ kill -INT "$SUB"
 wait "$SUB" || true
 grep -q "unsubscribed" sub.out || fail "Ctrl-C did not unsubscribe"
 grep -q "state terminated" sub.out || fail "no final NOTIFY terminated"
+# The notifier's Contact is the address the SUBSCRIBE reached (RFC 3261 12.1.1),
+# not the domain, and the unsubscribe sent to it is taken by the events service.
+grep -q "^Contact: <sip:127\.0\.0\.1:$PORT>" sub.out || fail "the notifier's Contact is not its address"
+grep -q "^SUBSCRIBE sip:127\.0\.0\.1:$PORT SIP/2\.0" sub.out || fail "the unsubscribe did not go to the Contact"
+[ "$(grep -c '^<- 200 OK .*\[SUBSCRIBE' sub.out)" -eq 2 ] || fail "the unsubscribe was not answered 200"
 srv_stop
 echo PASS

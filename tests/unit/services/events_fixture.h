@@ -225,6 +225,8 @@ struct fx_sub {
 	const char *sim;       /* Suppress-If-Match */
 	int cseq;
 	const char *extra;     /* more header lines, each ending "\n" */
+	const char *transport; /* where it arrived: default "UDP" */
+	const char *local;     /* default "192.0.2.1:5060" */
 };
 
 /* Send a SUBSCRIBE through the core; returns the parsed response. */
@@ -236,6 +238,10 @@ static inline struct sip_msg *fx_subscribe(struct fx *f, const struct fx_sub *s)
 	struct sip_out *o = NULL;
 	struct sip_msg *resp;
 
+	if (s->transport)
+		req.transport = sip_str_from_cstr(s->transport);
+	if (s->local)
+		req.local = sip_str_from_cstr(s->local);
 	if (s->expires >= 0)
 		snprintf(exp, sizeof(exp), "Expires: %d\n", s->expires);
 	if (s->sim)

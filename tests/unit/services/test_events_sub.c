@@ -16,7 +16,9 @@ static void test_subscribe_200_and_notify(void **state)
 	r = fx_subscribe(f, &(struct fx_sub){ .expires = 600 });
 	assert_int_equal(r->status, 200);
 	fx_assert_hdr(r, SIP_HDR_EXPIRES, "600");
-	fx_assert_hdr(r, SIP_HDR_CONTACT, "<sip:ps.example.com:5060>");
+	/* Our Contact is the address the SUBSCRIBE arrived on (RFC 3261 12.1.1), not
+	 * the configured domain one, so refreshes reach this notifier. */
+	fx_assert_hdr(r, SIP_HDR_CONTACT, "<sip:192.0.2.1:5060>");
 	fx_to_tag(r, totag, sizeof(totag));
 	sip_msg_free(r);
 	assert_int_equal(f->nn, 1);
@@ -24,6 +26,7 @@ static void test_subscribe_200_and_notify(void **state)
 	assert_true(n->is_request);
 	assert_int_equal(n->method, SIP_METHOD_NOTIFY);
 	assert_true(sip_str_eq(n->ruri_str, SIP_STR("sip:alice@192.0.2.10:5060")));
+	fx_assert_hdr(n, SIP_HDR_CONTACT, "<sip:192.0.2.1:5060>");
 	assert_string_equal(f->n[0].next_hop, "sip:alice@192.0.2.10:5060");
 	assert_int_equal(sip_msg_subscription_state(n, &ss), 0);
 	assert_int_equal(ss->state, SIP_SUBSTATE_ACTIVE);
@@ -510,6 +513,30 @@ static void test_malformed_headers_400(void **state)
 	assert_true(f->n[0].has_body);
 }
 
+/* Our Contact follows the transport the SUBSCRIBE came on; a wildcard bind
+ * (0.0.0.0, [::]) names no reachable address, so the configured Contact is used. */
+static void test_contact_follows_arrival(void **state)
+{
+	struct fx *f = *state;
+	struct sip_msg *r;
+
+	r = fx_subscribe(f, &(struct fx_sub){ .expires = 600, .transport = "TCP", .local = "[2001:db8::1]:5062",
+					      .call_id = "c-tcp" });
+	assert_int_equal(r->status, 200);
+	fx_assert_hdr(r, SIP_HDR_CONTACT, "<sip:[2001:db8::1]:5062;transport=tcp>");
+	sip_msg_free(r);
+	assert_int_equal(f->nn, 1);
+	fx_assert_hdr(f->n[0].msg, SIP_HDR_CONTACT, "<sip:[2001:db8::1]:5062;transport=tcp>");
+	r = fx_subscribe(f, &(struct fx_sub){ .expires = 600, .local = "0.0.0.0:5060", .call_id = "c-any" });
+	assert_int_equal(r->status, 200);
+	fx_assert_hdr(r, SIP_HDR_CONTACT, "<sip:ps.example.com:5060>");
+	sip_msg_free(r);
+	r = fx_subscribe(f, &(struct fx_sub){ .expires = 600, .local = "[::]:5060", .call_id = "c-any6" });
+	assert_int_equal(r->status, 200);
+	fx_assert_hdr(r, SIP_HDR_CONTACT, "<sip:ps.example.com:5060>");
+	sip_msg_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_event_and_contact, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restore_subscription, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_headers_400, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_contact_follows_arrival, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
