@@ -92,22 +92,25 @@ int ua_opts_parse(struct ua_opts *o, int argc, char **argv, int *i)
 		fprintf(stderr, "siphon: %s needs a value\n", a);
 		return -1;
 	}
-	(*i)++;
+	/* A bad value leaves *o and *i as they were. */
 	if (slot) {
-		*slot = v;
 		if (slot == &o->transport && strcmp(v, "udp") != 0 && strcmp(v, "tcp") != 0 &&
 		    strcmp(v, "tls") != 0) {
 			fprintf(stderr, "siphon: --transport must be udp, tcp or tls\n");
 			return -1;
 		}
+		*slot = v;
+		(*i)++;
 		return 1;
 	}
 	char *end;
-	o->timeout_s = strtod(v, &end);
-	if (*end || !(o->timeout_s > 0) || o->timeout_s > 86400) {
+	double t = strtod(v, &end);
+	if (*end || !(t > 0) || t > 86400) {
 		fprintf(stderr, "siphon: --timeout wants seconds (0 < S <= 86400)\n");
 		return -1;
 	}
+	o->timeout_s = t;
+	(*i)++;
 	return 1;
 }
 
@@ -597,16 +600,19 @@ static int add_common(struct ua *ua, struct sip_out *o, const struct ua_req_spec
 
 /* A request inside s->dlg (12.2.1.1): the dialog layer writes the start line,
  * Via (a new branch), From, To, Call-ID, CSeq, Max-Forwards and Route. */
-static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *s, uint32_t *cseq_out)
+static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req_spec *s, char branch[SIP_BRANCH_SIZE],
+			   uint32_t *cseq_out)
 {
 	char via[SIP_NET_ADDRSTR + 32];
 	struct sip_out *o;
 	struct sip_msg *m;
 	const struct sip_cseq *cs;
+	const struct sip_via *v;
 	struct sip_dialog_req_opts dopts = { .ack_cseq = s->cseq };
 	int err;
 
-	snprintf(via, sizeof(via), "SIP/2.0/%s %s", sip_tp_name(ua->tp), ua->host);
+	/* rport as outside a dialog (RFC 3581); the dialog layer adds the branch. */
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport", sip_tp_name(ua->tp), ua->host);
 	dopts.via = sip_str_from_cstr(via);
 	if (s->contact)
 		dopts.contact = sip_str_from_cstr(ua->contact);
@@ -624,6 +630,9 @@ static int build_in_dialog(struct ua *ua, struct sip_buf *b, const struct ua_req
 		sip_str_copy(ruri, sizeof(ruri), m->ruri_str);
 		if (cseq_out && sip_msg_cseq(m, &cs) == 0)
 			*cseq_out = cs->seq;
+		/* The branch the dialog layer chose is the one ua_build reports. */
+		if (sip_msg_via(m, 0, &v) == 0)
+			sip_str_copy(branch, SIP_BRANCH_SIZE, v->branch);
 		sip_msg_free(m);
 		err = add_common(ua, o, s, ruri);
 	}
@@ -643,7 +652,7 @@ static int build_spec(struct ua *ua, struct sip_buf *b, const struct ua_req_spec
 	if (sip_branch_new(branch, SIP_BRANCH_SIZE) != 0)
 		return -EIO;
 	if (s->dlg)
-		return build_in_dialog(ua, b, s, cseq_out);
+		return build_in_dialog(ua, b, s, branch, cseq_out);
 	err = sip_out_request(&o, sip_str_from_cstr(s->method), sip_str_from_cstr(s->ruri));
 	if (err)
 		return err;
@@ -716,6 +725,9 @@ static int req_start(struct ua *ua, struct ua_req *r)
 	const struct sip_txn_dest *d = r->has_dst ? &r->dst : &ua->tdst;
 	struct sip_net_addr na;
 	char where[SIP_NET_ADDRSTR + 8];
+	/* Credentials also go out unasked, for a challenge answered before (22.2). */
+	bool creds = sip_msg_has(m, SIP_HDR_AUTHORIZATION) || sip_msg_has(m, SIP_HDR_PROXY_AUTHORIZATION);
+
 	ua->sent_conn_id = 0;
 	err = sip_txn_client_alloc(&r->txn, ua->txl, m, d, client_event, ua);
 	if (err) {
@@ -733,12 +745,12 @@ static int req_start(struct ua *ua, struct ua_req *r)
 		ua_json_str(&j, r->method, strlen(r->method));
 		sip_buf_append_cstr(&j, ",\"uri\":");
 		ua_json_str(&j, m->ruri_str.p, m->ruri_str.len);
-		sip_buf_printf(&j, ",\"to\":\"%s\",\"auth\":%s", where, r->auth_tries ? "true" : "false");
+		sip_buf_printf(&j, ",\"to\":\"%s\",\"auth\":%s", where, creds ? "true" : "false");
 		ua_json_emit(ua, "request", &j);
 		sip_buf_free(&j);
 	} else {
 		printf("-> %s %.*s (%s%s)\n", r->method, SIP_STR_ARG(m->ruri_str), where,
-		       r->auth_tries ? ", with credentials" : "");
+		       creds ? ", with credentials" : "");
 		fflush(stdout);
 	}
 	return 0;

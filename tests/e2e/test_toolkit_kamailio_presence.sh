@@ -87,7 +87,7 @@ has sub '^   \|     <note>gone home</note>$'
 sed -n '/<basic>closed<\/basic>/,$p' sub.out | grep -q '<basic>open</basic>' &&
 	fail "sub: 'open' still notified after the modification"
 # Refreshes go inside the dialog, to Kamailio's Contact.
-has sub "^-> SUBSCRIBE sip:127\\.0\\.0\\.1:$KAM_PORT;transport=udp \\(udp:127\\.0\\.0\\.1:$KAM_PORT\\)$"
+has sub "^-> SUBSCRIBE sip:127\\.0\\.0\\.1:$KAM_PORT;transport=udp \\(udp:127\\.0\\.0\\.1:$KAM_PORT(, with credentials)?\\)$"
 has sub '^   refreshing in 1\.0 s \(Ctrl-C unsubscribes\)$'
 # Kamailio's NOTIFYs carry no SIP-ETag (no RFC 5839): nothing conditional is
 # claimed, and each refresh's 200 is followed by a full NOTIFY.
