@@ -161,6 +161,16 @@ void sip_txn_layer_transport_error(struct sip_txn_layer *l, uint64_t conn_id, in
 int sip_txn_client_alloc(struct sip_txn **tp, struct sip_txn_layer *l, struct sip_msg *req,
 			 const struct sip_txn_dest *dst, sip_txn_cb cb, void *arg);
 
+/* The TU of client transaction t will not ask for its request once a final
+ * response or a timeout came (a proxy core: it forwards the responses and builds
+ * its CANCELs from its own copy). The transaction then frees the request as soon
+ * as it never sends it again (INVITE: a final response, the ACK for a non-2xx
+ * built first, 17.1.1.3; non-INVITE: Completed, 17.1.2.2) and keeps only the
+ * branch and method it matches responses on (17.1.3), so the Completed (Timer
+ * D, 32 s) and Accepted (Timer M) states hold little more than the ACK. From then
+ * on sip_txn_request(t) is NULL. No effect on a server transaction. */
+void sip_txn_client_lean(struct sip_txn *t);
+
 /* Pass a response from the TU to server transaction st: buf[0..len) is one whole
  * response (copied). It is sent to the request's source per 18.2.2 / RFC 3581
  * and drives 17.2.1 / 17.2.2. Returns 0; -EINVAL when buf is not a status line or
@@ -177,7 +187,8 @@ enum sip_txn_state sip_txn_state(const struct sip_txn *t);
 bool sip_txn_is_client(const struct sip_txn *t);
 bool sip_txn_is_invite(const struct sip_txn *t);
 bool sip_txn_is_reliable(const struct sip_txn *t);
-/* The request that created the transaction (owned by it). */
+/* The request that created the transaction (owned by it); NULL once a lean
+ * client transaction has dropped it (sip_txn_client_lean). */
 struct sip_msg *sip_txn_request(const struct sip_txn *t);
 /* Where the transaction sends: the request's destination (client) or the response
  * destination computed from the request's source and top Via (server, 18.2.2). */

@@ -67,7 +67,7 @@ struct pcall {
 	unsigned nbr;
 	struct pbranch *br;
 	struct sip_timer timer_decline;
-	struct sip_buf strs;         /* the targets' URIs (the context borrows them) */
+	struct sip_buf strs;         /* the targets' URIs until the context has copied them */
 	/* Dialog events (only with a hook): the callee's and the caller's AORs,
 	 * when they are users of the domain, in strs-independent storage. */
 	struct sip_buf dlg;          /* callee AOR, then caller AOR */
@@ -488,6 +488,9 @@ static void call_ctx_end(struct pcall *c)
 	call_stop_timers(c);
 	sip_proxy_ctx_free(c->ctx);
 	c->ctx = NULL;
+	/* Dialog events are reported for what the context sends upstream only. */
+	sip_buf_free(&c->dlg);
+	c->dlg_callee = c->dlg_caller = 0;
 	call_unref(c);
 }
 
@@ -570,11 +573,25 @@ static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip
 	err = sip_msg_parse(&m, msg.p, msg.len, NULL, NULL);
 	if (err)
 		return err;
+	/* The transaction keeps the request while it may retransmit it (up to Timer
+	 * B, or while the callee rings): a compact copy, not the parser's block,
+	 * which has room for a full parse. Arena room for what is parsed again: the
+	 * Via list (the top one at once), and From, To and Route for the ACK of a
+	 * non-2xx (17.1.1.3). On -ENOMEM the parsed block is kept. */
+	struct sip_msg *kept;
+	int vias = sip_msg_via_count(m);
+	if (sip_msg_clone_compact(&kept, m, (size_t)(vias > 0 ? vias : 1) * 256u + 512u) == 0) {
+		sip_msg_free(m);
+		m = kept;
+	}
 	err = sip_txn_client_alloc(&b->ct, c->p->env->txn, m, &b->dst, cl_cb, b);
 	if (err) {
 		sip_msg_free(m);
 		return err;
 	}
+	/* The context builds its CANCELs from its own copy and never asks the
+	 * transaction for the request: it is freed with the final response. */
+	sip_txn_client_lean(b->ct);
 	c->refs++;
 	return 0;
 }
@@ -975,8 +992,8 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 		for (unsigned k = 0; k < c->nbr; k++)
 			c->br[k].dst_ok = false;
 	}
+	sip_buf_free(&c->strs); /* the context made its own copy */
 	if (err) {
-		sip_buf_free(&c->strs);
 		free(c->br);
 		free(c);
 		return err;

@@ -148,6 +148,9 @@ struct sip_txn *txn_new(struct sip_txn_layer *l, struct sip_msg *req, const stru
 	t->client = client;
 	t->req = req;
 	t->via = via;
+	t->branch = via->branch;
+	t->method = req->method;
+	t->method_str = req->method_str;
 	t->invite = req->method == SIP_METHOD_INVITE;
 	t->rfc2543 = !sip_via_branch_is_rfc3261(via);
 	sip_buf_init(&t->out);
@@ -195,6 +198,7 @@ void txn_destroy(struct sip_txn *t)
 	sip_timer_stop(l->ts, &t->t_retx);
 	sip_timer_stop(l->ts, &t->t_end);
 	sip_msg_free(t->req);
+	free(t->key_mem);
 	sip_buf_free(&t->out);
 	free(t);
 }

@@ -19,6 +19,8 @@ struct sip_txn {
 	bool reliable;
 	bool rfc2543;            /* server: the request's branch lacks the magic cookie */
 	bool responded;          /* server: the TU passed a response */
+	bool lean;               /* client: free req once it is never sent again
+				  * (sip_txn_client_lean) */
 	char end_timer;          /* which timer t_end is: 'B','F','H','D','K','I','J','L','M' */
 	uint16_t status;         /* last response sent (server) or received (client) */
 	uint32_t interval;       /* current A / E / G interval, ms */
@@ -26,8 +28,15 @@ struct sip_txn {
 	struct sip_timer t_retx; /* A, E, G; in INVITE server Proceeding: the 100 Trying delay */
 	struct sip_timer t_end;  /* B, F, H, D, K, I, J, L, M */
 	struct sip_txn_dest dest;
-	struct sip_msg *req;     /* the request that created the transaction (owned) */
-	const struct sip_via *via; /* req's top Via (in req's arena) */
+	struct sip_msg *req;     /* the request that created the transaction (owned);
+				  * NULL once a lean client transaction dropped it */
+	const struct sip_via *via; /* req's top Via (in req's arena); NULL with req */
+	/* Client matching key (17.1.3): the top Via branch and the method, slices of
+	 * req, or of key_mem once req is dropped. */
+	struct sip_str branch;
+	struct sip_str method_str;
+	enum sip_method method;
+	char *key_mem;
 	struct sip_buf out;      /* server: last response sent; client: ACK for a non-2xx */
 	sip_txn_cb cb;
 	void *arg;
