@@ -62,6 +62,7 @@ struct pcall {
 				      * that still pointed at it were dropped) */
 	struct sip_proxy_svc *p;
 	struct sip_txn *st;
+	struct sip_txn_dest up;      /* where st sends its responses (18.2.2) */
 	struct sip_proxy_ctx *ctx;
 	unsigned refs;
 	unsigned nbr;
@@ -502,6 +503,22 @@ static void call_check(struct pcall *c)
 
 static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg);
 
+/* A 2xx for the caller: every one goes upstream (16.7 step 5), the first, a
+ * retransmission, or another fork's. Through the server transaction while it
+ * takes a 2xx (Proceeding, or Accepted: RFC 6026 7.1); once it cannot (it sent a
+ * 487 or a 6xx and is Completed, or it ended with Timer L before this branch's
+ * Timer M) straight to where its responses went (18.2.2). That is not forwarding
+ * a stray response (RFC 6026 7.3 forbids that): the 2xx matched a client
+ * transaction of this call, and goes only to the address the INVITE came from. */
+static int send_2xx_up(struct pcall *c, const char *buf, size_t len)
+{
+	int err = c->st ? sip_txn_respond(c->st, buf, len) : -EINVAL;
+
+	if (err == -EINVAL)
+		err = sip_txn_layer_send(c->p->env->txn, &c->up, buf, len);
+	return err;
+}
+
 static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
 	struct pbranch *b = arg;
@@ -513,14 +530,15 @@ static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 	case SIP_TXN_EV_RESPONSE:
 		if (c->ctx)
 			(void)sip_proxy_ctx_response(c->ctx, b->i, ev->msg);
-		else if (c->st && ev->msg->status >= 200 && ev->msg->status < 300) {
-			/* A 2xx retransmission after the context ended (16.7: every 2xx
-			 * goes upstream): through the Accepted server transaction. */
+		else if (ev->msg->status >= 200 && ev->msg->status < 300) {
+			/* A 2xx after the context ended (the client transaction is
+			 * Accepted, RFC 6026 7.2): a retransmission, or a fork's that
+			 * raced the others' ends. */
 			struct sip_out *o;
 			if (sip_proxy_response_stateless(&o, ev->msg) == 0) {
 				sip_buf_reset(&c->p->out);
 				if (sip_out_serialize(o, &c->p->out) == 0)
-					(void)sip_txn_respond(c->st, c->p->out.p, c->p->out.len);
+					(void)send_2xx_up(c, c->p->out.p, c->p->out.len);
 				sip_out_free(o);
 			}
 		}
@@ -622,9 +640,12 @@ static int op_send_response(void *arg, int status, struct sip_str msg)
 	struct pcall *c = arg;
 	int err;
 
-	if (!c->st)
+	if (status >= 200 && status < 300)
+		err = send_2xx_up(c, msg.p, msg.len);
+	else if (!c->st)
 		return -ENOTCONN;
-	err = sip_txn_respond(c->st, msg.p, msg.len);
+	else
+		err = sip_txn_respond(c->st, msg.p, msg.len);
 	if (c->p->dialog && (c->dlg_callee || c->dlg_caller) && !c->dlg_final && status > 100) {
 		struct sip_msg *m;
 		if (sip_msg_parse(&m, msg.p, msg.len, NULL, NULL) == 0) {
@@ -937,6 +958,7 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	}
 	c->p = p;
 	c->st = r->st;
+	c->up = *sip_txn_dest(r->st);
 	c->nbr = (unsigned)acc->n;
 	c->strs = *acc->strs; /* the URIs now belong to the call */
 	*acc->strs = (struct sip_buf)SIP_BUF_INIT;
