@@ -710,13 +710,24 @@ static void op_timer_stop(void *arg, enum sip_proxy_timer t, unsigned branch)
 		sip_timer_stop(ts, &c->timer_decline);
 }
 
+static void forward_stateless(struct sip_proxy_svc *p, struct sip_req *r);
+
 static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
 	struct pcall *c = arg;
 
 	(void)t;
+	if (ev->type == SIP_TXN_EV_ACK && ev->msg) {
+		/* RFC 6026 7.1: an ACK that matches the Accepted transaction (an RFC
+		 * 2543 client's, or one that reuses the INVITE's branch) is the TU's:
+		 * the ACK for a 2xx, which a proxy forwards like any other (16.11). */
+		struct sip_req r = { .env = c->p->env, .msg = ev->msg };
+		r.src.tp = net_tp(c->up.proto);
+		forward_stateless(c->p, &r);
+		return;
+	}
 	if (ev->type != SIP_TXN_EV_TERMINATED)
-		return; /* an ACK in Accepted, Timer H: nothing for the proxy */
+		return; /* Timer H, a transport error: nothing for the proxy */
 	c->refs++;
 	calls_remove(c->p, c);
 	c->st = NULL;
