@@ -609,7 +609,7 @@ static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip
 	}
 	/* The context builds its CANCELs from its own copy and never asks the
 	 * transaction for the request: it is freed with the final response. */
-	sip_txn_client_lean(b->ct);
+	sip_txn_lean(b->ct);
 	c->refs++;
 	return 0;
 }
@@ -1038,6 +1038,10 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 		p->all->prev = c;
 	p->all = c;
 	sip_txn_set_cb(r->st, srv_cb, c);
+	/* The context reads the request until its final response is sent, and
+	 * nothing here reads it after that: the server transaction may let it go
+	 * once it has (sip_txn_lean: not inside the call that sends it). */
+	sip_txn_lean(r->st);
 	dialog_setup(p, c, r, callee);
 	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
 	c->refs++;

@@ -4,7 +4,6 @@
  * Accepted (2xx, RFC 6026: the TU sends the ACK and gets every 2xx until Timer M).
  * non-INVITE (17.1.2): Trying -> Proceeding -> Completed.
  * t_retx is Timer A or E (unreliable transports only), t_end is B, F, D, K or M. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "siphon/build.h"
@@ -85,35 +84,6 @@ int sip_txn_client_alloc(struct sip_txn **tp, struct sip_txn_layer *l, struct si
 	return 0;
 }
 
-void sip_txn_client_lean(struct sip_txn *t)
-{
-	if (t && t->client)
-		t->lean = true;
-}
-
-/* A lean transaction's request, once it is never sent again: only the matching
- * key (branch and method, 17.1.3) stays, in a block of its own. Kept as it is
- * when that block cannot be had. */
-static void client_drop_req(struct sip_txn *t)
-{
-	char *k;
-
-	if (!t->lean || !t->req)
-		return;
-	k = malloc(t->branch.len + t->method_str.len + 1);
-	if (!k)
-		return;
-	memcpy(k, t->branch.p, t->branch.len);
-	if (t->method_str.len)
-		memcpy(k + t->branch.len, t->method_str.p, t->method_str.len);
-	t->branch.p = k;
-	t->method_str.p = k + t->branch.len;
-	t->key_mem = k;
-	sip_msg_free(t->req);
-	t->req = NULL;
-	t->via = NULL;
-}
-
 /* Timer A (INVITE, Calling) or E (non-INVITE, Trying / Proceeding). */
 static void client_retx_fired(struct sip_timer *tm)
 {
@@ -187,7 +157,7 @@ static void client_invite_response(struct sip_txn *t, struct sip_msg *m)
 		} else if (status < 300) {
 			/* RFC 6026 7.2: Accepted, Timer M = 64*T1, no ACK from here. */
 			t->state = SIP_TXN_ACCEPTED;
-			client_drop_req(t); /* the TU ACKs a 2xx */
+			txn_drop_req(t); /* the TU ACKs a 2xx */
 			client_start_end(t, 'M', 64ull * l->cfg.t1_ms);
 			txn_event(t, SIP_TXN_EV_RESPONSE, m, 0, 0);
 		} else {
@@ -195,7 +165,7 @@ static void client_invite_response(struct sip_txn *t, struct sip_msg *m)
 			t->state = SIP_TXN_COMPLETED;
 			client_start_end(t, 'D', t->reliable ? 0 : l->cfg.timer_d_ms);
 			err = client_build_ack(&t->out, t->req, m);
-			client_drop_req(t); /* the ACK is all that is sent from now on */
+			txn_drop_req(t); /* the ACK is all that is sent from now on */
 			if (!err)
 				err = txn_send(t, t->out.p, t->out.len);
 			txn_event(t, SIP_TXN_EV_RESPONSE, m, 0, 0);
@@ -235,7 +205,7 @@ static void client_noninvite_response(struct sip_txn *t, struct sip_msg *m)
 		/* 17.1.2.2: Completed, Timer K = T4 unreliable, 0 reliable. */
 		t->state = SIP_TXN_COMPLETED;
 		client_stop_timers(t);
-		client_drop_req(t); /* 17.1.2.2: no more retransmissions */
+		txn_drop_req(t); /* 17.1.2.2: no more retransmissions */
 		client_start_end(t, 'K', t->reliable ? 0 : l->cfg.t4_ms);
 	}
 	txn_event(t, SIP_TXN_EV_RESPONSE, m, 0, 0);

@@ -223,7 +223,7 @@ static void test_invite_accepted_timer_m(void **state)
 	fx_free(f);
 }
 
-/* sip_txn_client_lean: the request stays while it may be retransmitted (Calling,
+/* sip_txn_lean: the request stays while it may be retransmitted (Calling,
  * Proceeding), goes with the final response (after the ACK for a non-2xx is built
  * from it, 17.1.1.3), and matching still works on the branch and method alone:
  * a retransmitted 486 gets the same ACK again, a CANCEL-method response with the
@@ -234,7 +234,7 @@ static void test_invite_lean_drops_request(void **state)
 	struct fx *f = fx_new(NULL);
 	struct sip_txn *t = start(f, "INVITE", SIP_TXN_UDP, 0);
 
-	sip_txn_client_lean(t);
+	sip_txn_lean(t);
 	recv_resp(f, 180, "Ringing", "INVITE", "b1");
 	assert_non_null(sip_txn_request(t)); /* Proceeding: a 486 would need it */
 	recv_resp(f, 486, "Busy Here", "INVITE", "b1");
@@ -257,7 +257,7 @@ static void test_invite_lean_drops_request(void **state)
 
 	/* 2xx: Accepted without the request, every 2xx still reaches the TU. */
 	t = start(f, "INVITE", SIP_TXN_UDP, 0);
-	sip_txn_client_lean(t);
+	sip_txn_lean(t);
 	recv_resp(f, 200, "OK", "INVITE", "b1");
 	assert_int_equal(sip_txn_state(t), SIP_TXN_ACCEPTED);
 	assert_null(sip_txn_request(t));
@@ -271,7 +271,7 @@ static void test_invite_lean_drops_request(void **state)
 	/* non-INVITE: kept through Proceeding (Timer E retransmits), dropped at
 	 * Completed; the retransmitted final is absorbed. */
 	t = start(f, "OPTIONS", SIP_TXN_UDP, 0);
-	sip_txn_client_lean(t);
+	sip_txn_lean(t);
 	recv_resp(f, 100, "Trying", "OPTIONS", NULL);
 	assert_non_null(sip_txn_request(t));
 	recv_resp(f, 200, "OK", "OPTIONS", "b1");
