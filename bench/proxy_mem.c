@@ -19,7 +19,13 @@
  * of R calls/s the server holds about 32 R client and 5 R server transactions.
  *
  * Usage: bench_proxy_mem [N] (default 20000). Runs for a few seconds; the bound on
- * the whole run is 60 s. Not part of ctest (a benchmark, not a test). */
+ * the whole run is 60 s. Not part of ctest (a benchmark, not a test).
+ *
+ * Measured (2-core VM, `build/bench/bench_proxy_mem 20000`, all calls live):
+ * 12,450-12,700 bytes per live call with the proxy's client transactions keeping
+ * the parser's block of the forwarded INVITE until Timer D; 6,300 with lean
+ * client transactions (the request freed at the final response); 2,317 with
+ * lean server transactions too (the INVITE freed once the ACK came). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>

@@ -5,10 +5,15 @@
  * A branch is IDLE until its q group starts, CALLING once its request is sent,
  * PROCEEDING after a provisional response (any, 100 included: 9.1 allows a CANCEL
  * only then), DONE once it has a final status: a response, or 408 (timeout, timer
- * C) or 503 (transport error) made up for it. Final responses that may be needed
- * later (as the best response, or for 401/407 aggregation) are kept as parsed
- * copies; the response that completes the context is used in place, so a request
- * with one branch (the common case) never copies its response.
+ * C) or 503 (transport error) made up for it. While other branches run, a final
+ * response is kept (a compact parsed copy) only if 16.7 can still use it: as the
+ * best response so far (step 6) or as a 401/407 whose challenges are aggregated
+ * (step 7); the response that completes the context is used in place, so a
+ * request with one branch (the common case) never copies its response. The copy
+ * of the request sent on a branch, kept for its CANCEL (9.1), goes when the
+ * branch ends (unless a CANCEL is still owed to it), and the kept responses go
+ * once a final response has been sent: afterwards only 2xx are relayed, as they
+ * come.
  *
  * settle() is the one place that moves the context forward once branches end:
  * start the next q group, or send the best final response (16.7 step 6). */
