@@ -631,6 +631,7 @@ static int op_send_cancel(void *arg, unsigned i, struct sip_str msg)
 		sip_msg_free(m);
 		return err;
 	}
+	sip_txn_lean(ct); /* nothing reads the CANCEL after its response */
 	c->refs++;
 	return 0;
 }
