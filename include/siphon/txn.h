@@ -161,6 +161,24 @@ void sip_txn_layer_transport_error(struct sip_txn_layer *l, uint64_t conn_id, in
 int sip_txn_client_alloc(struct sip_txn **tp, struct sip_txn_layer *l, struct sip_msg *req,
 			 const struct sip_txn_dest *dst, sip_txn_cb cb, void *arg);
 
+/* The TU of t will not ask for its request once a final response has been
+ * passed (a proxy core: it forwards responses and builds its CANCELs from its
+ * own copy). The transaction then frees the request as soon as it no longer
+ * needs it and keeps only what it matches messages on: the top Via branch and
+ * sent-by and the method (17.1.3, 17.2.3). So the long states hold little more
+ * than the message they resend: Completed (Timer D, 32 s over UDP) and Accepted
+ * (Timer M) of an INVITE client, Confirmed (Timer I) and Accepted (Timer L) of
+ * an INVITE server transaction.
+ *   client: on a final response (INVITE: after the ACK for a non-2xx is built
+ *     from it, 17.1.1.3; non-INVITE: Completed, 17.1.2.2);
+ *   INVITE server: on the ACK (Confirmed), at the first Timer G (Completed), or
+ *     on the timer turn after the 2xx (Accepted): never inside the call that
+ *     passed the response, whose caller may still read the request.
+ *     A transaction made by an RFC 2543 request (no magic cookie) keeps it: its
+ *     matching compares most of the request (17.2.3).
+ * From then on sip_txn_request(t) is NULL. */
+void sip_txn_lean(struct sip_txn *t);
+
 /* Pass a response from the TU to server transaction st: buf[0..len) is one whole
  * response (copied). It is sent to the request's source per 18.2.2 / RFC 3581
  * and drives 17.2.1 / 17.2.2. Returns 0; -EINVAL when buf is not a status line or
@@ -177,7 +195,8 @@ enum sip_txn_state sip_txn_state(const struct sip_txn *t);
 bool sip_txn_is_client(const struct sip_txn *t);
 bool sip_txn_is_invite(const struct sip_txn *t);
 bool sip_txn_is_reliable(const struct sip_txn *t);
-/* The request that created the transaction (owned by it). */
+/* The request that created the transaction (owned by it); NULL once a lean
+ * transaction has dropped it (sip_txn_lean). */
 struct sip_msg *sip_txn_request(const struct sip_txn *t);
 /* Where the transaction sends: the request's destination (client) or the response
  * destination computed from the request's source and top Via (server, 18.2.2). */

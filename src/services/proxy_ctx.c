@@ -5,10 +5,15 @@
  * A branch is IDLE until its q group starts, CALLING once its request is sent,
  * PROCEEDING after a provisional response (any, 100 included: 9.1 allows a CANCEL
  * only then), DONE once it has a final status: a response, or 408 (timeout, timer
- * C) or 503 (transport error) made up for it. Final responses that may be needed
- * later (as the best response, or for 401/407 aggregation) are kept as parsed
- * copies; the response that completes the context is used in place, so a request
- * with one branch (the common case) never copies its response.
+ * C) or 503 (transport error) made up for it. While other branches run, a final
+ * response is kept (a compact parsed copy) only if 16.7 can still use it: as the
+ * best response so far (step 6) or as a 401/407 whose challenges are aggregated
+ * (step 7); the response that completes the context is used in place, so a
+ * request with one branch (the common case) never copies its response. The copy
+ * of the request sent on a branch, kept for its CANCEL (9.1), goes when the
+ * branch ends (unless a CANCEL is still owed to it), and the kept responses go
+ * once a final response has been sent: afterwards only 2xx are relayed, as they
+ * come.
  *
  * settle() is the one place that moves the context forward once branches end:
  * start the next q group, or send the best final response (16.7 step 6). */
@@ -296,6 +301,8 @@ static int send_cancel(struct sip_proxy_ctx *c, unsigned i)
 	if (!err)
 		err = c->ops.send_cancel(c->ops.arg, i, sip_buf_str(&out));
 	sip_buf_free(&out);
+	if (b->state == BR_DONE)
+		sip_buf_free(&b->req); /* the CANCEL a late provisional was owed */
 	return err;
 }
 
@@ -341,6 +348,20 @@ static void branch_end(struct sip_proxy_ctx *c, unsigned i, int status)
 	b->state = BR_DONE;
 	b->status = status;
 	b->order = ++c->order;
+	/* The copy sent is only needed for a CANCEL (9.1): one is still owed when
+	 * timer C gave up on a branch that has had no provisional response yet. */
+	if (!b->cancel_wanted || b->cancel_sent)
+		sip_buf_free(&b->req);
+}
+
+/* Once a final response went upstream nothing is relayed but 2xx, which are
+ * relayed as they come: the responses kept for 16.7 steps 6 and 7 go. */
+static void drop_kept(struct sip_proxy_ctx *c)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		sip_msg_free(c->br[i].resp);
+		c->br[i].resp = NULL;
+	}
 }
 
 /* ---- Forwarding ---- */
@@ -401,13 +422,40 @@ static bool any_pending(const struct sip_proxy_ctx *c)
 	return false;
 }
 
-/* Keep a parsed copy of branch i's final response (it may be chosen later). */
+static int rank(int status);
+
+/* Does branch a's final status beat b's (16.7 step 6; the earlier wins a tie)? */
+static bool beats(const struct branch *a, const struct branch *b)
+{
+	return rank(a->status) < rank(b->status) || (rank(a->status) == rank(b->status) && a->order < b->order);
+}
+
+/* Keep a compact copy of branch i's final response while other branches run,
+ * but only what 16.7 can still use: the best response so far (step 6) and every
+ * 401/407 (their challenges are aggregated, step 7). A response beaten once is
+ * beaten for good (ranks do not change), so it is dropped at once. */
 static void keep(struct sip_proxy_ctx *c, unsigned i, struct sip_msg *resp)
 {
 	struct branch *b = &c->br[i];
+	bool challenge = b->status == 401 || b->status == 407, best = true;
 
-	if (resp && !b->resp)
-		sip_msg_parse(&b->resp, resp->buf, resp->len, NULL, NULL);
+	if (!resp || b->resp)
+		return;
+	for (unsigned k = 0; k < c->group_end && best; k++)
+		if (k != i && c->br[k].state == BR_DONE && c->br[k].status && beats(&c->br[k], b))
+			best = false;
+	if (!best && !challenge)
+		return;
+	if (best)
+		for (unsigned k = 0; k < c->group_end; k++) {
+			struct branch *o = &c->br[k];
+			if (k != i && o->resp && o->status != 401 && o->status != 407) {
+				sip_msg_free(o->resp);
+				o->resp = NULL;
+			}
+		}
+	if (sip_msg_clone_compact(&b->resp, resp, 512) != 0)
+		b->resp = NULL;
 }
 
 /* 16.7 step 6: rank of a final status, lower is better. A 6xx first; then the
@@ -437,8 +485,7 @@ static int send_best(struct sip_proxy_ctx *c, int cur_i, struct sip_msg *cur)
 		const struct branch *b = &c->br[i];
 		if (b->state != BR_DONE || !b->status)
 			continue;
-		if (best < 0 || rank(b->status) < rank(c->br[best].status) ||
-		    (rank(b->status) == rank(c->br[best].status) && b->order < c->br[best].order))
+		if (best < 0 || beats(b, &c->br[best]))
 			best = (int)i;
 	}
 	if (best < 0) {
@@ -458,6 +505,7 @@ static int send_best(struct sip_proxy_ctx *c, int cur_i, struct sip_msg *cur)
 			err = relay(c, m, best, cur_i, cur);
 		}
 	}
+	drop_kept(c);
 	/* 16.7 step 10: a final response went upstream; whatever still runs (after
 	 * the bound on waiting for a 6xx) is cancelled. */
 	cancel_pending(c, NULL);
@@ -533,8 +581,10 @@ int sip_proxy_ctx_response(struct sip_proxy_ctx *c, unsigned i, struct sip_msg *
 		{
 			int err = relay(c, resp, (int)i, -1, NULL);
 			/* Step 10, RFC 3326 3.1. */
-			if (first)
+			if (first) {
+				drop_kept(c);
 				cancel_pending(c, "SIP;cause=200;text=\"Call completed elsewhere\"");
+			}
 			return err;
 		}
 	}
@@ -630,6 +680,7 @@ int sip_proxy_ctx_cancel(struct sip_proxy_ctx *c, struct sip_msg *cancel)
 	/* 9.2: the INVITE is answered 487 at once. */
 	stop_decline_timer(c);
 	c->final_status = 487;
+	drop_kept(c);
 	return send_own(c, 487);
 }
 

@@ -62,12 +62,13 @@ struct pcall {
 				      * that still pointed at it were dropped) */
 	struct sip_proxy_svc *p;
 	struct sip_txn *st;
+	struct sip_txn_dest up;      /* where st sends its responses (18.2.2) */
 	struct sip_proxy_ctx *ctx;
 	unsigned refs;
 	unsigned nbr;
 	struct pbranch *br;
 	struct sip_timer timer_decline;
-	struct sip_buf strs;         /* the targets' URIs (the context borrows them) */
+	struct sip_buf strs;         /* the targets' URIs until the context has copied them */
 	/* Dialog events (only with a hook): the callee's and the caller's AORs,
 	 * when they are users of the domain, in strs-independent storage. */
 	struct sip_buf dlg;          /* callee AOR, then caller AOR */
@@ -488,6 +489,9 @@ static void call_ctx_end(struct pcall *c)
 	call_stop_timers(c);
 	sip_proxy_ctx_free(c->ctx);
 	c->ctx = NULL;
+	/* Dialog events are reported for what the context sends upstream only. */
+	sip_buf_free(&c->dlg);
+	c->dlg_callee = c->dlg_caller = 0;
 	call_unref(c);
 }
 
@@ -498,6 +502,22 @@ static void call_check(struct pcall *c)
 }
 
 static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg);
+
+/* A 2xx for the caller: every one goes upstream (16.7 step 5), the first, a
+ * retransmission, or another fork's. Through the server transaction while it
+ * takes a 2xx (Proceeding, or Accepted: RFC 6026 7.1); once it cannot (it sent a
+ * 487 or a 6xx and is Completed, or it ended with Timer L before this branch's
+ * Timer M) straight to where its responses went (18.2.2). That is not forwarding
+ * a stray response (RFC 6026 7.3 forbids that): the 2xx matched a client
+ * transaction of this call, and goes only to the address the INVITE came from. */
+static int send_2xx_up(struct pcall *c, const char *buf, size_t len)
+{
+	int err = c->st ? sip_txn_respond(c->st, buf, len) : -EINVAL;
+
+	if (err == -EINVAL)
+		err = sip_txn_layer_send(c->p->env->txn, &c->up, buf, len);
+	return err;
+}
 
 static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
@@ -510,14 +530,15 @@ static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 	case SIP_TXN_EV_RESPONSE:
 		if (c->ctx)
 			(void)sip_proxy_ctx_response(c->ctx, b->i, ev->msg);
-		else if (c->st && ev->msg->status >= 200 && ev->msg->status < 300) {
-			/* A 2xx retransmission after the context ended (16.7: every 2xx
-			 * goes upstream): through the Accepted server transaction. */
+		else if (ev->msg->status >= 200 && ev->msg->status < 300) {
+			/* A 2xx after the context ended (the client transaction is
+			 * Accepted, RFC 6026 7.2): a retransmission, or a fork's that
+			 * raced the others' ends. */
 			struct sip_out *o;
 			if (sip_proxy_response_stateless(&o, ev->msg) == 0) {
 				sip_buf_reset(&c->p->out);
 				if (sip_out_serialize(o, &c->p->out) == 0)
-					(void)sip_txn_respond(c->st, c->p->out.p, c->p->out.len);
+					(void)send_2xx_up(c, c->p->out.p, c->p->out.len);
 				sip_out_free(o);
 			}
 		}
@@ -570,11 +591,25 @@ static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip
 	err = sip_msg_parse(&m, msg.p, msg.len, NULL, NULL);
 	if (err)
 		return err;
+	/* The transaction keeps the request while it may retransmit it (up to Timer
+	 * B, or while the callee rings): a compact copy, not the parser's block,
+	 * which has room for a full parse. Arena room for what is parsed again: the
+	 * Via list (the top one at once), and From, To and Route for the ACK of a
+	 * non-2xx (17.1.1.3). On -ENOMEM the parsed block is kept. */
+	struct sip_msg *kept;
+	int vias = sip_msg_via_count(m);
+	if (sip_msg_clone_compact(&kept, m, (size_t)(vias > 0 ? vias : 1) * 256u + 512u) == 0) {
+		sip_msg_free(m);
+		m = kept;
+	}
 	err = sip_txn_client_alloc(&b->ct, c->p->env->txn, m, &b->dst, cl_cb, b);
 	if (err) {
 		sip_msg_free(m);
 		return err;
 	}
+	/* The context builds its CANCELs from its own copy and never asks the
+	 * transaction for the request: it is freed with the final response. */
+	sip_txn_lean(b->ct);
 	c->refs++;
 	return 0;
 }
@@ -596,6 +631,7 @@ static int op_send_cancel(void *arg, unsigned i, struct sip_str msg)
 		sip_msg_free(m);
 		return err;
 	}
+	sip_txn_lean(ct); /* nothing reads the CANCEL after its response */
 	c->refs++;
 	return 0;
 }
@@ -605,9 +641,12 @@ static int op_send_response(void *arg, int status, struct sip_str msg)
 	struct pcall *c = arg;
 	int err;
 
-	if (!c->st)
+	if (status >= 200 && status < 300)
+		err = send_2xx_up(c, msg.p, msg.len);
+	else if (!c->st)
 		return -ENOTCONN;
-	err = sip_txn_respond(c->st, msg.p, msg.len);
+	else
+		err = sip_txn_respond(c->st, msg.p, msg.len);
 	if (c->p->dialog && (c->dlg_callee || c->dlg_caller) && !c->dlg_final && status > 100) {
 		struct sip_msg *m;
 		if (sip_msg_parse(&m, msg.p, msg.len, NULL, NULL) == 0) {
@@ -672,13 +711,24 @@ static void op_timer_stop(void *arg, enum sip_proxy_timer t, unsigned branch)
 		sip_timer_stop(ts, &c->timer_decline);
 }
 
+static void forward_stateless(struct sip_proxy_svc *p, struct sip_req *r);
+
 static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
 	struct pcall *c = arg;
 
 	(void)t;
+	if (ev->type == SIP_TXN_EV_ACK && ev->msg) {
+		/* RFC 6026 7.1: an ACK that matches the Accepted transaction (an RFC
+		 * 2543 client's, or one that reuses the INVITE's branch) is the TU's:
+		 * the ACK for a 2xx, which a proxy forwards like any other (16.11). */
+		struct sip_req r = { .env = c->p->env, .msg = ev->msg };
+		r.src.tp = net_tp(c->up.proto);
+		forward_stateless(c->p, &r);
+		return;
+	}
 	if (ev->type != SIP_TXN_EV_TERMINATED)
-		return; /* an ACK in Accepted, Timer H: nothing for the proxy */
+		return; /* Timer H, a transport error: nothing for the proxy */
 	c->refs++;
 	calls_remove(c->p, c);
 	c->st = NULL;
@@ -920,6 +970,7 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	}
 	c->p = p;
 	c->st = r->st;
+	c->up = *sip_txn_dest(r->st);
 	c->nbr = (unsigned)acc->n;
 	c->strs = *acc->strs; /* the URIs now belong to the call */
 	*acc->strs = (struct sip_buf)SIP_BUF_INIT;
@@ -975,8 +1026,8 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 		for (unsigned k = 0; k < c->nbr; k++)
 			c->br[k].dst_ok = false;
 	}
+	sip_buf_free(&c->strs); /* the context made its own copy */
 	if (err) {
-		sip_buf_free(&c->strs);
 		free(c->br);
 		free(c);
 		return err;
@@ -988,6 +1039,10 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 		p->all->prev = c;
 	p->all = c;
 	sip_txn_set_cb(r->st, srv_cb, c);
+	/* The context reads the request until its final response is sent, and
+	 * nothing here reads it after that: the server transaction may let it go
+	 * once it has (sip_txn_lean: not inside the call that sends it). */
+	sip_txn_lean(r->st);
 	dialog_setup(p, c, r, callee);
 	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
 	c->refs++;

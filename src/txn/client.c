@@ -157,6 +157,7 @@ static void client_invite_response(struct sip_txn *t, struct sip_msg *m)
 		} else if (status < 300) {
 			/* RFC 6026 7.2: Accepted, Timer M = 64*T1, no ACK from here. */
 			t->state = SIP_TXN_ACCEPTED;
+			txn_drop_req(t); /* the TU ACKs a 2xx */
 			client_start_end(t, 'M', 64ull * l->cfg.t1_ms);
 			txn_event(t, SIP_TXN_EV_RESPONSE, m, 0, 0);
 		} else {
@@ -164,6 +165,7 @@ static void client_invite_response(struct sip_txn *t, struct sip_msg *m)
 			t->state = SIP_TXN_COMPLETED;
 			client_start_end(t, 'D', t->reliable ? 0 : l->cfg.timer_d_ms);
 			err = client_build_ack(&t->out, t->req, m);
+			txn_drop_req(t); /* the ACK is all that is sent from now on */
 			if (!err)
 				err = txn_send(t, t->out.p, t->out.len);
 			txn_event(t, SIP_TXN_EV_RESPONSE, m, 0, 0);
@@ -203,6 +205,7 @@ static void client_noninvite_response(struct sip_txn *t, struct sip_msg *m)
 		/* 17.1.2.2: Completed, Timer K = T4 unreliable, 0 reliable. */
 		t->state = SIP_TXN_COMPLETED;
 		client_stop_timers(t);
+		txn_drop_req(t); /* 17.1.2.2: no more retransmissions */
 		client_start_end(t, 'K', t->reliable ? 0 : l->cfg.t4_ms);
 	}
 	txn_event(t, SIP_TXN_EV_RESPONSE, m, 0, 0);

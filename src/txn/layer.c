@@ -148,10 +148,45 @@ struct sip_txn *txn_new(struct sip_txn_layer *l, struct sip_msg *req, const stru
 	t->client = client;
 	t->req = req;
 	t->via = via;
+	t->branch = via->branch;
+	t->sent_host = via->host;
+	t->sent_port = via->port;
+	t->method = req->method;
+	t->method_str = req->method_str;
 	t->invite = req->method == SIP_METHOD_INVITE;
 	t->rfc2543 = !sip_via_branch_is_rfc3261(via);
 	sip_buf_init(&t->out);
 	return t;
+}
+
+void sip_txn_lean(struct sip_txn *t)
+{
+	if (t)
+		t->lean = true;
+}
+
+void txn_drop_req(struct sip_txn *t)
+{
+	size_t n;
+	char *k;
+
+	if (!t->lean || !t->req || t->rfc2543)
+		return;
+	n = t->branch.len + t->sent_host.len + t->method_str.len;
+	k = malloc(n + 1);
+	if (!k)
+		return; /* kept as it is */
+	memcpy(k, t->branch.p, t->branch.len);
+	memcpy(k + t->branch.len, t->sent_host.p, t->sent_host.len);
+	if (t->method_str.len)
+		memcpy(k + t->branch.len + t->sent_host.len, t->method_str.p, t->method_str.len);
+	t->branch.p = k;
+	t->sent_host.p = k + t->branch.len;
+	t->method_str.p = k + t->branch.len + t->sent_host.len;
+	t->key_mem = k;
+	sip_msg_free(t->req);
+	t->req = NULL;
+	t->via = NULL;
 }
 
 int txn_send(struct sip_txn *t, const char *buf, size_t len)
@@ -195,6 +230,7 @@ void txn_destroy(struct sip_txn *t)
 	sip_timer_stop(l->ts, &t->t_retx);
 	sip_timer_stop(l->ts, &t->t_end);
 	sip_msg_free(t->req);
+	free(t->key_mem);
 	sip_buf_free(&t->out);
 	free(t);
 }

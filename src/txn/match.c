@@ -90,7 +90,7 @@ uint32_t txn_hash(const struct sip_txn *t)
 	const struct sip_msg *r = t->req;
 
 	if (!t->rfc2543)
-		return hash_branch(t->via->branch, r->method, r->method_str);
+		return hash_branch(t->branch, t->method, t->method_str);
 	struct sip_str call_id;
 	const struct sip_cseq *cseq;
 	/* Both were read when the transaction was created, so these hit the cache. */
@@ -263,11 +263,12 @@ struct sip_txn *txn_find_server(struct sip_txn_layer *l, struct sip_msg *req, co
 	for (struct sip_txn *t = l->servers.b[h & l->servers.mask]; t; t = t->hnext) {
 		if (t->hash != h || t->state == SIP_TXN_TERMINATED || t->rfc2543 == k->cookie)
 			continue;
-		if (!txn_method_eq(t->req->method, t->req->method_str, tm, tms))
+		if (!txn_method_eq(t->method, t->method_str, tm, tms))
 			continue;
 		if (k->cookie) {
 			/* 17.2.3: branch, sent-by and method. */
-			if (sip_str_caseeq(t->via->branch, k->via->branch) && sent_by_eq(t->via, k->via))
+			if (sip_str_caseeq(t->branch, k->via->branch) && t->sent_port == k->via->port &&
+			    sip_str_caseeq(t->sent_host, k->via->host))
 				return t;
 		} else if (rfc2543_eq(t, req, k, mode)) {
 			return t;
@@ -286,8 +287,8 @@ struct sip_txn *txn_find_client(struct sip_txn_layer *l, struct sip_msg *resp, c
 	uint32_t h = hash_branch(k->via->branch, k->method, k->method_str);
 	for (struct sip_txn *t = l->clients.b[h & l->clients.mask]; t; t = t->hnext) {
 		if (t->hash == h && t->state != SIP_TXN_TERMINATED &&
-		    txn_method_eq(t->req->method, t->req->method_str, k->method, k->method_str) &&
-		    sip_str_caseeq(t->via->branch, k->via->branch))
+		    txn_method_eq(t->method, t->method_str, k->method, k->method_str) &&
+		    sip_str_caseeq(t->branch, k->via->branch))
 			return t;
 	}
 	return NULL;

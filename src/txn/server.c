@@ -149,6 +149,11 @@ static void server_retx_fired(struct sip_timer *tm)
 	struct sip_txn *t = container_of(tm, struct sip_txn, t_retx);
 	const struct sip_txn_config *c = &t->layer->cfg;
 
+	if (t->state == SIP_TXN_ACCEPTED) {
+		/* The turn after the 2xx (sip_txn_lean): the TU's call is over. */
+		txn_drop_req(t);
+		return;
+	}
 	if (t->state == SIP_TXN_PROCEEDING) {
 		/* 17.2.1: the TU said nothing within 200 ms: send 100 Trying. It is also
 		 * the provisional a retransmitted INVITE gets from now on. */
@@ -160,6 +165,7 @@ static void server_retx_fired(struct sip_timer *tm)
 	}
 	if (t->state != SIP_TXN_COMPLETED)
 		return;
+	txn_drop_req(t); /* lean: Completed sends only the response it keeps */
 	/* 17.2.1: Timer G: retransmit, double, cap at T2. */
 	t->interval = t->interval * 2 > c->t2_ms ? c->t2_ms : t->interval * 2;
 	sip_timer_start(t->layer->ts, &t->t_retx, t->interval, server_retx_fired);
@@ -230,6 +236,10 @@ int sip_txn_respond(struct sip_txn *st, const char *buf, size_t len)
 				/* RFC 6026 7.1: Accepted, Timer L = 64*T1; the TU retransmits the 2xx. */
 				st->state = SIP_TXN_ACCEPTED;
 				server_start_end(st, 'L', 64ull * l->cfg.t1_ms);
+				/* Lean: the request goes on the next turn, once the
+				 * TU's call (which may still read it) has returned. */
+				if (st->lean)
+					sip_timer_start(l->ts, &st->t_retx, 0, server_retx_fired);
 			} else if (status >= 300) {
 				/* 17.2.1: Completed; G = T1 (unreliable), H = 64*T1. */
 				st->state = SIP_TXN_COMPLETED;
@@ -272,6 +282,7 @@ static void server_ack(struct sip_txn *t, struct sip_msg *ack)
 		/* 17.2.1: Confirmed; Timer I = T4 unreliable, 0 reliable. */
 		t->state = SIP_TXN_CONFIRMED;
 		sip_timer_stop(l->ts, &t->t_retx);
+		txn_drop_req(t); /* lean: only ACKs to absorb from now on */
 		server_start_end(t, 'I', t->reliable ? 0 : l->cfg.t4_ms);
 		break;
 	case SIP_TXN_ACCEPTED:

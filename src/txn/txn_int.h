@@ -19,6 +19,7 @@ struct sip_txn {
 	bool reliable;
 	bool rfc2543;            /* server: the request's branch lacks the magic cookie */
 	bool responded;          /* server: the TU passed a response */
+	bool lean;               /* free req once it is not needed (sip_txn_lean) */
 	char end_timer;          /* which timer t_end is: 'B','F','H','D','K','I','J','L','M' */
 	uint16_t status;         /* last response sent (server) or received (client) */
 	uint32_t interval;       /* current A / E / G interval, ms */
@@ -26,8 +27,18 @@ struct sip_txn {
 	struct sip_timer t_retx; /* A, E, G; in INVITE server Proceeding: the 100 Trying delay */
 	struct sip_timer t_end;  /* B, F, H, D, K, I, J, L, M */
 	struct sip_txn_dest dest;
-	struct sip_msg *req;     /* the request that created the transaction (owned) */
-	const struct sip_via *via; /* req's top Via (in req's arena) */
+	struct sip_msg *req;     /* the request that created the transaction (owned);
+				  * NULL once a lean client transaction dropped it */
+	const struct sip_via *via; /* req's top Via (in req's arena); NULL with req */
+	/* Matching key of an RFC 3261 transaction (17.1.3, 17.2.3): the top Via
+	 * branch and sent-by, and the method; slices of req, or of key_mem once
+	 * req is dropped (sip_txn_lean). */
+	struct sip_str branch;
+	struct sip_str sent_host;
+	uint16_t sent_port;
+	struct sip_str method_str;
+	enum sip_method method;
+	char *key_mem;
 	struct sip_buf out;      /* server: last response sent; client: ACK for a non-2xx */
 	sip_txn_cb cb;
 	void *arg;
@@ -78,6 +89,9 @@ struct sip_txn *txn_find_server(struct sip_txn_layer *l, struct sip_msg *req, co
 bool txn_method_eq(enum sip_method a, struct sip_str as, enum sip_method b, struct sip_str bs);
 
 /* layer.c */
+/* Free a lean transaction's request, keeping its matching key (no-op unless
+ * lean, or for an RFC 2543 transaction, whose matching needs the request). */
+void txn_drop_req(struct sip_txn *t);
 int txn_send(struct sip_txn *t, const char *buf, size_t len);
 void txn_event(struct sip_txn *t, enum sip_txn_event_type type, struct sip_msg *m, int err, char timer);
 void txn_terminate(struct sip_txn *t, char timer);

@@ -73,6 +73,33 @@ uac call5 "$SC/proxy_uac_call.xml" "$P" "${kf[@]}" -key callee bob5 || fail "$P:
 uas_wait
 traced call5.msg '^SIP/2.0 603' && fail "$P: the held 603 went upstream after the 200"
 
+# 5c. Forked 2xx (16.7 step 5, RFC 6026): both contacts answer 200, the second
+#     300 ms after the first (it had sent no provisional, so no CANCEL reached it):
+#     the caller gets both 200s, with the two callees' To tags, and ACKs each.
+U10a=$(free_port)
+U10b=$(free_port)
+uas c10a "$(uas_final_sc 200 0)" "$P" "$U10a"
+uas c10b "$(uas_final_sc 200 300)" "$P" "$U10b"
+register "$P" bob10 "$U10a"
+register "$P" bob10 "$U10b"
+uac call10f "$SC/proxy_uac_fork2.xml" "$P" "${kf[@]}" -key callee bob10 || fail "$P: forked 2xx: the caller did not get both 200s"
+uas_wait
+[ "$(grep -Eo '^To: .*;tag=[0-9]+SIPpTag01' call10f.msg | sort -u | wc -l)" -eq 2 ] ||
+	fail "$P: forked 2xx: the two 200s do not carry the two callees' To tags"
+
+# 5d. A 200 after the final response went upstream: one contact declines (603,
+#     held), the other answers 200 only after the decline wait (3 s) sent the 603
+#     up; the server transaction is Completed and takes no 2xx, yet the 200 still
+#     reaches the caller (16.7 step 5).
+U11a=$(free_port)
+U11b=$(free_port)
+uas c11a "$(uas_final_sc 603 0)" "$P" "$U11a"
+uas c11b "$(uas_final_sc 200 3600)" "$P" "$U11b"
+register "$P" bob11 "$U11a"
+register "$P" bob11 "$U11b"
+uac call11l "$SC/proxy_uac_late2xx.xml" "$P" "${kf[@]}" -key callee bob11 || fail "$P: a 200 after the 603 went upstream was not forwarded"
+uas_wait
+
 # 5b. q groups (16.6): the q=1.0 contact is tried first; its 486 moves on to the
 #     q=0.5 group, which answers. Then a q=1.0 contact that declines (603): no
 #     further group is tried (16.7), the q=0.5 device never sees the INVITE.

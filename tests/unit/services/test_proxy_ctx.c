@@ -500,6 +500,68 @@ static void test_auth_aggregation(void **state)
 	fx_free(&f);
 }
 
+/* 16.7 with three branches: only the best response so far and the 401/407 are
+ * kept while branches run (a beaten one is dropped at once); what goes up is
+ * still the best, with every challenge (step 7). */
+static void test_keep_best_and_challenges(void **state)
+{
+	static const char *const three[] = { "sip:bob@203.0.113.5:5060", "sip:bob@203.0.113.6:5062",
+					     "sip:bob@203.0.113.7:5064" };
+	struct fx f;
+	struct sip_msg *m;
+	const struct sip_addr *to;
+	(void)state;
+
+	fx_init(&f, NULL);
+	fx_start(&f, three, NULL, 3);
+	answer(&f, 0, 486, NULL); /* best so far */
+	answer(&f, 1, 401, "WWW-Authenticate: Digest realm=\"b.example\", nonce=\"n1\"\r\n");
+	answer(&f, 2, 407, "Proxy-Authenticate: Digest realm=\"c.example\", nonce=\"n2\"\r\n");
+	assert_int_equal(f.rec.nresp, 1);
+	m = upstream(&f, 0);
+	assert_int_equal(m->status, 401); /* the first of the preferred 4xx */
+	assert_int_equal(sip_msg_to(m, &to), 0);
+	assert_str(to->tag, "callee1");
+	assert_int_equal(hdr_lines(m, SIP_HDR_WWW_AUTHENTICATE), 1);
+	assert_int_equal(hdr_lines(m, SIP_HDR_PROXY_AUTHENTICATE), 1);
+	sip_msg_free(m);
+	fx_free(&f);
+
+	/* Equal ranks: the first stays best, the later ones are not kept. */
+	fx_init(&f, NULL);
+	fx_start(&f, three, NULL, 3);
+	answer(&f, 0, 480, NULL);
+	answer(&f, 1, 404, NULL);
+	answer(&f, 2, 500, NULL);
+	assert_relayed(&f, 0, 480, "callee0");
+	fx_free(&f);
+}
+
+/* 16.7 step 5 after the held 6xx went up (the decline wait ended): a 200 from the
+ * branch that was still running is relayed all the same, and its retransmission
+ * too; nothing else is. */
+static void test_2xx_after_6xx_sent(void **state)
+{
+	struct fx f;
+	(void)state;
+
+	fx_init(&f, NULL);
+	fx_start(&f, two, NULL, 2);
+	answer(&f, 0, 603, NULL);
+	assert_int_equal(f.rec.nresp, 0); /* held */
+	assert_int_equal(sip_proxy_ctx_timer(f.ctx, SIP_PROXY_TIMER_DECLINE, 0), 0);
+	assert_relayed(&f, 0, 603, "callee0");
+	assert_false(sip_proxy_ctx_done(f.ctx));
+	answer(&f, 1, 200, NULL);
+	answer(&f, 1, 200, NULL);
+	assert_int_equal(f.rec.nresp, 3);
+	assert_relayed(&f, 1, 200, "callee1");
+	assert_relayed(&f, 2, 200, "callee1");
+	assert_int_equal(sip_proxy_ctx_final_status(f.ctx), 603);
+	assert_true(sip_proxy_ctx_done(f.ctx));
+	fx_free(&f);
+}
+
 /* 503 is never forwarded: 500 instead; another 5xx is preferred to it, and a
  * 4xx to both. */
 static void test_503_becomes_500(void **state)
@@ -893,6 +955,8 @@ int main(void)
 		cmocka_unit_test(test_6xx_then_2xx),
 		cmocka_unit_test(test_q_groups),
 		cmocka_unit_test(test_auth_aggregation),
+		cmocka_unit_test(test_keep_best_and_challenges),
+		cmocka_unit_test(test_2xx_after_6xx_sent),
 		cmocka_unit_test(test_503_becomes_500),
 		cmocka_unit_test(test_timer_c),
 		cmocka_unit_test(test_caller_cancel),

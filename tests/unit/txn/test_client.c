@@ -223,6 +223,69 @@ static void test_invite_accepted_timer_m(void **state)
 	fx_free(f);
 }
 
+/* sip_txn_lean: the request stays while it may be retransmitted (Calling,
+ * Proceeding), goes with the final response (after the ACK for a non-2xx is built
+ * from it, 17.1.1.3), and matching still works on the branch and method alone:
+ * a retransmitted 486 gets the same ACK again, a CANCEL-method response with the
+ * same branch is not this transaction's, and Timer D still ends it. */
+static void test_invite_lean_drops_request(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn *t = start(f, "INVITE", SIP_TXN_UDP, 0);
+
+	sip_txn_lean(t);
+	recv_resp(f, 180, "Ringing", "INVITE", "b1");
+	assert_non_null(sip_txn_request(t)); /* Proceeding: a 486 would need it */
+	recv_resp(f, 486, "Busy Here", "INVITE", "b1");
+	assert_int_equal(sip_txn_state(t), SIP_TXN_COMPLETED);
+	assert_null(sip_txn_request(t));
+	assert_int_equal(f->nsent, 2);
+	assert_non_null(strstr(f->sent[1].buf, "ACK sip:bob@127.0.0.1:5060 SIP/2.0\r\n"));
+	assert_non_null(strstr(f->sent[1].buf, "branch=" BR));
+	assert_non_null(strstr(f->sent[1].buf, "tag=b1"));
+	recv_resp(f, 486, "Busy Here", "INVITE", "b1");
+	assert_int_equal(f->nsent, 3);
+	assert_string_equal(f->sent[2].buf, f->sent[1].buf);
+	recv_resp(f, 200, "OK", "CANCEL", NULL);
+	assert_int_equal(f->nstray, 1); /* same branch, other method: no match */
+	assert_int_equal(f->nev, 2);    /* 180, 486 */
+	sip_timers_advance(&f->ts, 32000);
+	assert_int_equal(f->ev[2].type, SIP_TXN_EV_TERMINATED);
+	assert_int_equal(f->ev[2].timer, 'D');
+	assert_int_equal(sip_txn_layer_count(f->l), 0);
+
+	/* 2xx: Accepted without the request, every 2xx still reaches the TU. */
+	t = start(f, "INVITE", SIP_TXN_UDP, 0);
+	sip_txn_lean(t);
+	recv_resp(f, 200, "OK", "INVITE", "b1");
+	assert_int_equal(sip_txn_state(t), SIP_TXN_ACCEPTED);
+	assert_null(sip_txn_request(t));
+	recv_resp(f, 200, "OK", "INVITE", "b2");
+	assert_int_equal(f->nev, 5);
+	assert_string_equal(f->ev[3].to_tag, "b1");
+	assert_string_equal(f->ev[4].to_tag, "b2");
+	sip_timers_advance(&f->ts, 32000);
+	assert_int_equal(f->ev[5].timer, 'M');
+
+	/* non-INVITE: kept through Proceeding (Timer E retransmits), dropped at
+	 * Completed; the retransmitted final is absorbed. */
+	t = start(f, "OPTIONS", SIP_TXN_UDP, 0);
+	sip_txn_lean(t);
+	recv_resp(f, 100, "Trying", "OPTIONS", NULL);
+	assert_non_null(sip_txn_request(t));
+	recv_resp(f, 200, "OK", "OPTIONS", "b1");
+	assert_int_equal(sip_txn_state(t), SIP_TXN_COMPLETED);
+	assert_null(sip_txn_request(t));
+	recv_resp(f, 200, "OK", "OPTIONS", "b1");
+	assert_int_equal(f->nev, 8);
+	assert_int_equal(f->nstray, 1);
+	sip_timers_advance(&f->ts, 5000);
+	assert_int_equal(f->ev[8].timer, 'K');
+	assert_int_equal(sip_txn_layer_count(f->l), 0);
+	fx_free(f);
+}
+
 /* Proceeding -2xx-> Accepted (RFC 6026 7.2), Timer M from then on. */
 static void test_invite_proceeding_accepted(void **state)
 {
@@ -472,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_invite_tcp_completed_d_zero),
 		cmocka_unit_test(test_invite_accepted_timer_m),
 		cmocka_unit_test(test_invite_proceeding_accepted),
+		cmocka_unit_test(test_invite_lean_drops_request),
 		cmocka_unit_test(test_invite_transport_errors),
 		cmocka_unit_test(test_layer_transport_error),
 		cmocka_unit_test(test_noninvite_udp_timer_e_f),

@@ -266,6 +266,77 @@ static void test_invite_accepted_timer_l(void **state)
 	fx_free(f);
 }
 
+/* sip_txn_lean on INVITE server transactions: the request stays through the
+ * call that passes the final response, goes at the first Timer G (Completed) or
+ * on the next timer turn (Accepted), and matching still works on branch, sent-by
+ * and method: retransmitted INVITEs and ACKs are absorbed, the ACK in Accepted
+ * goes to the TU, another sent-by is another transaction. An RFC 2543 transaction
+ * keeps its request (its matching needs it). */
+static void test_invite_lean(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn_dest other = fx_dest(SIP_TXN_UDP, "127.0.0.1", 5071, 0);
+
+	recv_req(f, "INVITE", BR, SIP_TXN_UDP);
+	struct sip_txn *st = f->req_txn[0];
+	sip_txn_lean(st);
+	assert_int_equal(fx_respond(st, 486), 0);
+	assert_non_null(sip_txn_request(st)); /* the caller may still read it */
+	sip_timers_advance(&f->ts, 500);  /* Timer G */
+	assert_null(sip_txn_request(st));
+	assert_int_equal(f->nsent, 2);
+	assert_string_equal(f->sent[1].buf, f->sent[0].buf);
+	recv_req(f, "INVITE", BR, SIP_TXN_UDP);
+	assert_int_equal(f->nreq, 1);
+	assert_int_equal(f->nsent, 3);
+	assert_string_equal(f->sent[2].buf, f->sent[0].buf);
+	/* Same branch, another sent-by port: not this transaction (17.2.3). */
+	fx_recv(f, fx_req("INVITE", BR, 1, "UDP", 5071, NULL, NULL), &other);
+	assert_int_equal(f->nreq, 2);
+	assert_int_equal(fx_respond(f->req_txn[1], 480), 0);
+	recv_req(f, "ACK", BR, SIP_TXN_UDP);
+	assert_int_equal(sip_txn_state(st), SIP_TXN_CONFIRMED);
+	recv_req(f, "ACK", BR, SIP_TXN_UDP);
+	assert_int_equal(f->nstray, 0);
+	assert_int_equal(f->nev, 0);
+
+	/* Accepted: the request goes on the next turn; the TU's 2xx retransmission
+	 * is still taken, a matching ACK still passed up. */
+	recv_req(f, "INVITE", "z9hG4bKlean2", SIP_TXN_UDP);
+	st = f->req_txn[2];
+	sip_txn_lean(st);
+	assert_int_equal(fx_respond(st, 200), 0);
+	assert_int_equal(sip_txn_state(st), SIP_TXN_ACCEPTED);
+	assert_non_null(sip_txn_request(st));
+	int n2xx = f->nsent - 1;
+	assert_int_equal(strncmp(f->sent[n2xx].buf, "SIP/2.0 200 OK\r\n", 16), 0);
+	sip_timers_advance(&f->ts, 0);
+	assert_null(sip_txn_request(st));
+	recv_req(f, "INVITE", "z9hG4bKlean2", SIP_TXN_UDP);
+	assert_int_equal(f->nreq, 3);
+	int before = f->nsent;
+	assert_int_equal(sip_txn_respond(st, f->sent[n2xx].buf, f->sent[n2xx].len), 0);
+	assert_int_equal(f->nsent, before + 1);
+	int nev = f->nev;
+	recv_req(f, "ACK", "z9hG4bKlean2", SIP_TXN_UDP);
+	assert_int_equal(f->nev, nev + 1);
+	assert_int_equal(f->ev[nev].type, SIP_TXN_EV_ACK);
+	assert_ptr_equal(f->ev[nev].t, st);
+
+	/* RFC 2543 (no magic cookie): kept through Completed. */
+	struct sip_txn_dest src = src_udp();
+	fx_recv(f, fx_req("INVITE", NULL, 7, "UDP", 5070, NULL, NULL), &src);
+	assert_int_equal(f->nreq, 4);
+	st = f->req_txn[3];
+	sip_txn_lean(st);
+	assert_int_equal(fx_respond(st, 486), 0);
+	sip_timers_advance(&f->ts, 500);
+	assert_int_equal(sip_txn_state(st), SIP_TXN_COMPLETED);
+	assert_non_null(sip_txn_request(st));
+	fx_free(f);
+}
+
 /* 17.2.4 as amended by RFC 6026 8.8: transport errors are reported, the state stays. */
 static void test_invite_transport_errors(void **state)
 {
@@ -488,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_invite_udp_confirmed_timer_i),
 		cmocka_unit_test(test_invite_tcp_completed),
 		cmocka_unit_test(test_invite_accepted_timer_l),
+		cmocka_unit_test(test_invite_lean),
 		cmocka_unit_test(test_invite_transport_errors),
 		cmocka_unit_test(test_noninvite_udp),
 		cmocka_unit_test(test_noninvite_tcp),
