@@ -132,4 +132,43 @@ void sip_dns_srv_order(struct sip_dns_srv *v, size_t n, uint64_t *rng);
 /* Order NAPTR records: ascending order, then preference (RFC 3403 4.1). Stable. */
 void sip_dns_naptr_order(struct sip_dns_naptr *v, size_t n);
 
+/* ---- Asynchronous resolution with a cache, for a server's loop thread ----
+ *
+ * sip_dns_resolve_async answers on the caller's stack when it can: an IP literal
+ * (4.2, no DNS: no allocation, no thread) or a cached answer. Otherwise the
+ * lookup runs sip_dns_resolve in libuv's thread pool (uv_queue_work) and cb is
+ * called on the loop thread with the result. Lookups of the same query that
+ * overlap share one resolution. Answers are kept pos_ttl_ms (the resolver does
+ * not expose the records' TTLs: a fixed short time), failures neg_ttl_ms
+ * (RFC 2308 negative caching, short). Not thread-safe: one cache per loop. */
+struct sip_dns_cache;
+
+struct sip_dns_cache_config {
+	const char *server;     /* as sip_dns_opts.server (copied); NULL: environment */
+	uint32_t pos_ttl_ms;    /* 0: 30000 */
+	uint32_t neg_ttl_ms;    /* 0: 5000 */
+	size_t max_entries;     /* 0: 1024 */
+};
+
+/* The lookup of an earlier sip_dns_resolve_async ended: err 0 and res (valid
+ * during the call only), or a negative code as sip_dns_resolve's. */
+typedef void (*sip_dns_done_cb)(void *arg, int err, const struct sip_dns_result *res);
+
+#define SIP_DNS_PENDING 1 /* sip_dns_resolve_async: cb will be called */
+
+/* loop is borrowed; cfg may be NULL. 0, -ENOMEM. */
+int sip_dns_cache_alloc(struct sip_dns_cache **out, void *uv_loop, const struct sip_dns_cache_config *cfg);
+/* Free the cache. Lookups still running are detached: their callbacks are not
+ * called, and the last one frees what is left when the loop runs it. */
+void sip_dns_cache_free(struct sip_dns_cache *c);
+
+/* Resolve q. 0: *out is the answer now (cb is not called); a negative code: the
+ * query is invalid or a cached failure (cb is not called); SIP_DNS_PENDING: cb(arg,
+ * ...) will be called once, from the loop. With cb NULL nothing is started on a
+ * miss: -EAGAIN. */
+int sip_dns_resolve_async(struct sip_dns_cache *c, struct sip_dns_result *out, const struct sip_dns_query *q,
+			  sip_dns_done_cb cb, void *arg);
+/* Lookups waiting for the thread pool or running in it. */
+size_t sip_dns_cache_pending(const struct sip_dns_cache *c);
+
 #endif

@@ -57,6 +57,12 @@ struct sip_txn_dest {
 		struct sockaddr_in6 in6;
 	} addr;           /* address and port (network order, as in sockaddr) */
 	uint64_t conn_id; /* stream connection to use / it arrived on; 0: none or any */
+	/* TLS: the server identity a new connection's certificate is checked
+	 * against, the host of the URI addr was resolved from (RFC 5922 7.3: the
+	 * domain before any SRV step, as sip_net_dest.tls_host). Borrowed: it must
+	 * stay valid while a transaction holding this destination lives. Empty:
+	 * the certificate must name addr's IP. */
+	struct sip_str tls_host;
 };
 
 /* The transport interface (implemented by src/net; a test double in unit tests).

@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include "siphon/dns.h"
 #include "siphon/err.h"
 #include "siphon/events.h"
 #include "siphon/log.h"
@@ -51,7 +52,13 @@ struct pbranch {
 	struct sip_txn *ct;          /* its INVITE/non-INVITE client transaction */
 	struct sip_txn_dest dst;
 	bool dst_ok;
+	bool dns_wait;               /* its next hop is being resolved */
+	int dns_err;                 /* the next hop's name did not resolve */
+	char *tls_host;              /* dst.tls_host's storage (a name's), or NULL */
 	struct sip_timer timer_c;
+	/* Until the context is made: the target (a slice of the call's strs). */
+	size_t off, len;
+	int q;
 };
 
 /* One proxied request: the response context and the transactions that point back
@@ -74,6 +81,14 @@ struct pcall {
 	struct sip_buf dlg;          /* callee AOR, then caller AOR */
 	size_t dlg_callee, dlg_caller;
 	bool dlg_final;
+	/* Next hops being resolved (RFC 3263) before the context is made: what
+	 * call_go needs then. The request (preq's slices) is the server
+	 * transaction's, which lives until a final response. */
+	unsigned dns_pending;
+	bool answered;               /* a CANCEL was answered while resolving */
+	struct sip_proxy_req preq;
+	int in;
+	char tag[24];
 };
 
 struct sip_proxy_svc {
@@ -105,6 +120,8 @@ struct sip_proxy_svc {
 	void *dialog_arg;
 	uint64_t tagctr;
 	bool stopping;
+	struct sip_dns_cache *dns;
+	unsigned dns_tps;            /* transports with a listener, for NAPTR/SRV */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -189,6 +206,7 @@ static void self_init(struct sip_proxy_svc *p)
 		snprintf(p->via[i], sizeof(p->via[i]), "SIP/2.0/%s %s:%u", vianame[i], p->self_host[i], port);
 		snprintf(p->rr[i], sizeof(p->rr[i]), "sip:%s:%u%s;lr", p->self_host[i], port, rrtp[i]);
 		p->has_tp[i] = true;
+		p->dns_tps |= 1u << tps[i];
 		p->self[n].host = sip_str_from_cstr(p->self_host[i]);
 		p->self[n].port = port;
 		n++;
@@ -197,40 +215,75 @@ static void self_init(struct sip_proxy_svc *p)
 	p->pcfg.nself = n;
 }
 
-/* Where a URI's request goes (RFC 3261 18.1.1, RFC 3263 without DNS: IP literals,
- * and names the system resolver answers, which is /etc/hosts for a lab). */
-static int uri_dest(struct sip_txn_dest *out, struct sip_str uristr)
+/* The query for a URI's next hop (RFC 3263 4: maddr or host, port, transport=,
+ * sips), limited to the transports this proxy listens on. */
+static int hop_query(struct sip_proxy_svc *p, struct sip_dns_query *q, struct sip_str uristr)
 {
 	struct sip_uri u;
-	struct sip_net_addr a;
 	enum sip_tp tp;
-	char host[256];
-	uint16_t port;
 
-	if (sip_uri_parse(&u, uristr) != 0 || (u.scheme != SIP_URI_SIP && u.scheme != SIP_URI_SIPS))
+	if (sip_uri_parse(&u, uristr) != 0 || sip_dns_query_from_uri(q, &u) != 0)
 		return -EINVAL;
-	if (sip_net_uri_tp(&tp, &u) != 0 || tp_index(tp) < 0)
+	if (u.transport.len && (sip_net_uri_tp(&tp, &u) != 0 || tp_index(tp) < 0))
 		return -EINVAL;
-	struct sip_str h = u.maddr.len ? u.maddr : u.host;
-	port = u.has_port ? u.port : (tp == SIP_TP_TLS ? 5061 : 5060);
+	q->tps = p->dns_tps;
+	return 0;
+}
+
+static void dest_from_target(struct sip_txn_dest *out, const struct sip_dns_target *t)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = txn_proto(t->tp);
+	memcpy(&out->addr, &t->addr.u, sizeof(out->addr));
+}
+
+/* Where a URI's request goes, when known now (RFC 3261 18.1.1, RFC 3263 4): an IP
+ * literal (4.2: no DNS, no allocation, the common case), or a name with a cached
+ * answer, the first target (4.3 order). -EAGAIN: a name not in the cache (it must
+ * be resolved with hop_resolve first); another negative code: it cannot be
+ * reached. host (SIP_DNS_NAME bytes, may be NULL) is set to the name for TLS
+ * (RFC 5922 7.3: the URI's domain), or "" for an IP literal. */
+static int uri_dest(struct sip_proxy_svc *p, struct sip_txn_dest *out, char *host, struct sip_str uristr)
+{
+	struct sip_dns_query q;
+	struct sip_dns_result *res;
+	struct sip_net_addr a;
+	struct sip_str h;
+	int err;
+
+	if (hop_query(p, &q, uristr) != 0)
+		return -EINVAL;
+	h = q.host;
 	if (h.len >= 2 && h.p[0] == '[') {
 		h.p++;
 		h.len -= 2;
 	}
-	if (sip_net_addr_set(&a, h, port) != 0) {
-		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
-		struct addrinfo *res = NULL;
-		if (!sip_str_copy(host, sizeof(host), h) || getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
-			return -EHOSTUNREACH;
-		memset(&a, 0, sizeof(a));
-		memcpy(&a.u, res->ai_addr, res->ai_addrlen < sizeof(a.u) ? res->ai_addrlen : sizeof(a.u));
-		freeaddrinfo(res);
-		sip_net_addr_set_port(&a, port);
+	if (sip_net_addr_set(&a, h, 0) == 0) {
+		/* The common case without a copy of a whole result. */
+		enum sip_tp tp = q.tp != SIP_TP_NONE ? q.tp : q.sips ? SIP_TP_TLS : SIP_TP_UDP;
+		if (q.sips && tp == SIP_TP_TCP)
+			tp = SIP_TP_TLS;
+		if (tp_index(tp) < 0)
+			return -EINVAL;
+		sip_net_addr_set_port(&a, q.port ? q.port : sip_tp_default_port(tp));
+		memset(out, 0, sizeof(*out));
+		out->proto = txn_proto(tp);
+		memcpy(&out->addr, &a.u, sizeof(out->addr));
+		if (host)
+			host[0] = '\0';
+		return 0;
 	}
-	memset(out, 0, sizeof(*out));
-	out->proto = txn_proto(tp);
-	memcpy(&out->addr, &a.u, sizeof(out->addr));
-	return 0;
+	res = malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	err = sip_dns_resolve_async(p->dns, res, &q, NULL, NULL);
+	if (err == 0) {
+		dest_from_target(out, &res->t[0]);
+		if (host)
+			sip_str_copy(host, SIP_DNS_NAME, q.host);
+	}
+	free(res);
+	return err;
 }
 
 /* A To tag for the responses made here: unique per process, cheap (no syscall). */
@@ -421,6 +474,16 @@ static void call_stop_timers(struct pcall *c)
 	sip_timer_stop(ts, &c->timer_decline);
 }
 
+static void call_free(struct pcall *c)
+{
+	for (unsigned i = 0; i < c->nbr; i++)
+		free(c->br[i].tls_host);
+	sip_buf_free(&c->strs);
+	sip_buf_free(&c->dlg);
+	free(c->br);
+	free(c);
+}
+
 static void call_unref(struct pcall *c)
 {
 	if (--c->refs)
@@ -432,10 +495,7 @@ static void call_unref(struct pcall *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	call_stop_timers(c);
-	sip_buf_free(&c->strs);
-	sip_buf_free(&c->dlg);
-	free(c->br);
-	free(c);
+	call_free(c);
 }
 
 /* RFC 4235 states of a proxied INVITE for the events service: the INVITE (msg, the
@@ -572,6 +632,21 @@ static void cancel_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *a
 		call_unref(b->call);
 }
 
+/* The TLS identity of b's next hop (RFC 5922 7.3), kept with the branch: its
+ * transactions borrow it. */
+static int branch_set_host(struct pbranch *b, const char *host)
+{
+	free(b->tls_host);
+	b->tls_host = NULL;
+	b->dst.tls_host = (struct sip_str){ NULL, 0 };
+	if (!host[0])
+		return 0;
+	if (!(b->tls_host = strdup(host)))
+		return -ENOMEM;
+	b->dst.tls_host = sip_str_from_cstr(b->tls_host);
+	return 0;
+}
+
 static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip_str next_hop)
 {
 	struct pcall *c = arg;
@@ -583,8 +658,10 @@ static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip
 		return -EINVAL;
 	b = &c->br[i];
 	if (!b->dst_ok) {
-		/* The next hop is a Route value or the target itself (16.6 item 7). */
-		if (uri_dest(&b->dst, next_hop) != 0)
+		/* The next hop is a Route value or the target itself (16.6 item 7),
+		 * resolved before the context was made (call_start): known now. */
+		char host[SIP_DNS_NAME];
+		if (uri_dest(c->p, &b->dst, host, next_hop) != 0 || branch_set_host(b, host) != 0)
 			return -EHOSTUNREACH;
 		b->dst_ok = true;
 	}
@@ -950,15 +1027,220 @@ static void dialog_bye(struct sip_proxy_svc *p, struct sip_req *r)
 	}
 }
 
+/* The final response made here for a call that never got a context (the caller's
+ * CANCEL while resolving: 487; no target resolved: 500), through the server
+ * transaction. */
+static void call_answer(struct pcall *c, int code, const char *reason)
+{
+	struct sip_proxy_svc *p = c->p;
+	struct sip_msg *req = c->st ? sip_txn_request(c->st) : NULL;
+	struct sip_out *o;
+
+	if (!req)
+		return;
+	if (!c->tag[0])
+		own_tag(p, c->tag);
+	if (sip_out_response_to(&o, req, code, reason, sip_str_from_cstr(c->tag)) != 0)
+		return;
+	sip_buf_reset(&p->out);
+	if (sip_out_serialize(o, &p->out) == 0)
+		(void)sip_txn_respond(c->st, p->out.p, p->out.len);
+	sip_out_free(o);
+}
+
+/* Every next hop is known (or known not to resolve): make the context and start
+ * it (16.6). A branch whose next hop did not resolve is left out: 16.9 would
+ * count it as a 503, which 16.7 step 6 ranks below anything else and turns into
+ * a 500 when it is all there is, the answer given here then, naming the host. */
+static void call_go(struct pcall *c)
+{
+	struct sip_proxy_svc *p = c->p;
+	struct sip_proxy_target tg[MAX_TARGETS];
+	struct sip_proxy_fwd def = { 0 };
+	struct sip_msg *req = sip_txn_request(c->st);
+	const struct sip_addr *to;
+	bool dialog_creating = false;
+	unsigned n = 0;
+	int err, failed = -1;
+
+	/* 16.6 item 4: record-route requests that can make a dialog (RFC 3261 12,
+	 * RFC 6665 for SUBSCRIBE, RFC 3515 for REFER). */
+	if (req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_SUBSCRIBE ||
+	    req->method == SIP_METHOD_REFER)
+		dialog_creating = !(sip_msg_to(req, &to) == 0 && to->tag.len);
+	def.via = sip_str_from_cstr(p->via[c->in]);
+	if (dialog_creating)
+		def.rr = def.rr_in = sip_str_from_cstr(p->rr[c->in]);
+	for (unsigned k = 0; k < c->nbr; k++) {
+		struct pbranch b = c->br[k];
+		int out = c->in;
+		if (b.dns_err) {
+			if (failed < 0)
+				failed = (int)k;
+			continue;
+		}
+		if (b.dst_ok) {
+			out = tp_index(net_tp(b.dst.proto));
+			if (out < 0 || !p->has_tp[out])
+				out = TPI_UDP;
+		}
+		/* The resolved branches first, in their order. */
+		if (n != k) {
+			struct pbranch t = c->br[n];
+			c->br[n] = b;
+			c->br[k] = t;
+		}
+		c->br[n].i = n;
+		tg[n] = (struct sip_proxy_target){ .uri = { c->strs.p + b.off, b.len }, .q = b.q };
+		tg[n].via = sip_str_from_cstr(p->via[out]);
+		if (dialog_creating) {
+			/* Double Record-Route when the transport changes (RFC 5658). */
+			tg[n].rr = sip_str_from_cstr(p->rr[out]);
+			tg[n].rr_in = sip_str_from_cstr(p->rr[c->in]);
+		}
+		n++;
+	}
+	if (!n) {
+		char reason[SIP_DNS_NAME + 64];
+		struct pbranch *b = &c->br[failed];
+		struct sip_str host = SIP_STR("the next hop");
+		struct sip_dns_query q;
+		struct sip_str hop = { c->strs.p + b->off, b->len };
+		const struct sip_addr *ra;
+		if (sip_proxy_req_routed(&c->preq) && sip_msg_route(req, c->preq.route_first, &ra) == 0)
+			hop = ra->uri_str;
+		if (hop_query(p, &q, hop) == 0)
+			host = q.host;
+		snprintf(reason, sizeof(reason), "Server Internal Error (cannot resolve %.*s)",
+			 (int)(host.len > SIP_DNS_NAME ? SIP_DNS_NAME : host.len), host.p);
+		struct sip_str cid = { NULL, 0 };
+		(void)sip_msg_call_id(req, &cid);
+		sip_log_info("proxy", "%.*s call-id %.*s: %s: %s", SIP_STR_ARG(req->method_str), SIP_STR_ARG(cid),
+			     reason, sip_dns_strerror(b->dns_err));
+		call_answer(c, 500, reason);
+		return;
+	}
+	struct sip_proxy_ops ops = p->ops;
+	ops.arg = c;
+	err = sip_proxy_ctx_alloc(&c->ctx, &p->pcfg, &ops, &c->preq, &def, tg, n);
+	if (!err && sip_proxy_ctx_branch_count(c->ctx) != n) {
+		/* Duplicates were merged: the branch indexes no longer match our
+		 * destinations, so every branch finds its next hop again (cached). */
+		for (unsigned k = 0; k < c->nbr; k++)
+			c->br[k].dst_ok = false;
+	}
+	if (err) {
+		call_answer(c, 500, NULL);
+		return;
+	}
+	sip_buf_free(&c->strs); /* the context made its own copy */
+	c->nbr = n;
+	c->refs++; /* the context's */
+	/* The context reads the request until its final response is sent, and
+	 * nothing here reads it after that: the server transaction may let it go
+	 * once it has (sip_txn_lean: not inside the call that sends it). */
+	sip_txn_lean(c->st);
+	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
+	c->refs++;
+	(void)sip_proxy_ctx_start(c->ctx);
+	call_check(c);
+	call_unref(c);
+}
+
+struct hop_wait {
+	struct pcall *c;
+	unsigned k;
+	char host[SIP_DNS_NAME];
+};
+
+/* A next hop's name resolved (or not), on the loop thread. The call held a
+ * reference for the lookup, so c is valid; its server transaction may be gone,
+ * or the caller may have cancelled meanwhile (then nothing is sent). */
+static void hop_resolved(void *arg, int err, const struct sip_dns_result *res)
+{
+	struct hop_wait *w = arg;
+	struct pcall *c = w->c;
+	struct pbranch *b = &c->br[w->k];
+
+	b->dns_wait = false;
+	if (err == 0) {
+		dest_from_target(&b->dst, &res->t[0]);
+		if (branch_set_host(b, w->host) == 0)
+			b->dst_ok = true;
+		else
+			b->dns_err = -ENOMEM;
+	} else {
+		b->dns_err = err;
+	}
+	free(w);
+	c->dns_pending--;
+	if (c->p->stopping) {
+		/* The service is going: svc_free releases what is left. */
+		if (c->refs > 1)
+			c->refs--;
+		return;
+	}
+	if (!c->dns_pending && c->st && !c->answered && !c->ctx)
+		call_go(c);
+	call_unref(c);
+}
+
+/* Find where branch b's request goes: at once (an IP literal, a cached name, a
+ * flow), or later through hop_resolved (c->dns_pending). */
+static void hop_resolve(struct pcall *c, struct pbranch *b, struct sip_str hop)
+{
+	struct sip_proxy_svc *p = c->p;
+	struct sip_dns_query q;
+	char host[SIP_DNS_NAME];
+	int err = uri_dest(p, &b->dst, host, hop);
+
+	if (err == 0) {
+		if (branch_set_host(b, host) != 0)
+			b->dns_err = -ENOMEM;
+		else
+			b->dst_ok = true;
+		return;
+	}
+	if (err != -EAGAIN || hop_query(p, &q, hop) != 0) {
+		b->dns_err = err;
+		return;
+	}
+	struct hop_wait *w = malloc(sizeof(*w));
+	struct sip_dns_result *res = malloc(sizeof(*res));
+	if (!w || !res) {
+		free(w);
+		free(res);
+		b->dns_err = -ENOMEM;
+		return;
+	}
+	w->c = c;
+	w->k = b->i;
+	sip_str_copy(w->host, sizeof(w->host), q.host);
+	/* The RFC 3263 lookups block: a worker of libuv's pool does them. */
+	err = sip_dns_resolve_async(p->dns, res, &q, hop_resolved, w);
+	if (err == SIP_DNS_PENDING) {
+		b->dns_wait = true;
+		c->dns_pending++;
+		c->refs++; /* the lookup's */
+	} else if (err == 0) {
+		dest_from_target(&b->dst, &res->t[0]);
+		if (branch_set_host(b, w->host) == 0)
+			b->dst_ok = true;
+		else
+			b->dns_err = -ENOMEM;
+		free(w);
+	} else {
+		b->dns_err = err;
+		free(w);
+	}
+	free(res);
+}
+
 static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct sip_proxy_req *preq,
 		      struct tgt_acc *acc, struct sip_str callee)
 {
-	struct sip_proxy_target tg[MAX_TARGETS];
-	struct sip_proxy_fwd def = { 0 };
 	struct pcall *c;
-	int in = tp_index(r->src.tp), err;
-	bool dialog_creating = false;
-	const struct sip_addr *to;
+	int in = tp_index(r->src.tp);
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -974,106 +1256,127 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	c->nbr = (unsigned)acc->n;
 	c->strs = *acc->strs; /* the URIs now belong to the call */
 	*acc->strs = (struct sip_buf)SIP_BUF_INIT;
+	c->preq = *preq;
 	sip_timer_init(&c->timer_decline);
 	if (in < 0 || !p->has_tp[in])
 		in = TPI_UDP;
-	/* 16.6 item 4: record-route requests that can make a dialog (RFC 3261 12,
-	 * RFC 6665 for SUBSCRIBE, RFC 3515 for REFER). */
-	if (r->msg->method == SIP_METHOD_INVITE || r->msg->method == SIP_METHOD_SUBSCRIBE ||
-	    r->msg->method == SIP_METHOD_REFER)
-		dialog_creating = !(sip_msg_to(r->msg, &to) == 0 && to->tag.len);
-	def.via = sip_str_from_cstr(p->via[in]);
-	if (dialog_creating)
-		def.rr = def.rr_in = sip_str_from_cstr(p->rr[in]);
-	for (size_t k = 0; k < acc->n; k++) {
-		struct pbranch *b = &c->br[k];
-		int out = in;
-		b->call = c;
-		b->i = (unsigned)k;
-		sip_timer_init(&b->timer_c);
-		tg[k] = (struct sip_proxy_target){ .uri = { c->strs.p + acc->off[k], acc->len[k] }, .q = acc->q[k] };
-		if (acc->dst_ok[k]) {
-			b->dst = acc->dst[k];
-			b->dst_ok = true;
-		} else if (!sip_proxy_req_routed(preq)) {
-			b->dst_ok = uri_dest(&b->dst, tg[k].uri) == 0;
-		} else {
-			/* 16.6 item 7: the next hop is the first Route value left (a
-			 * strict router's too: it becomes the Request-URI). Known now,
-			 * so the Via names the transport the request leaves on. */
-			const struct sip_addr *ra;
-			b->dst_ok = sip_msg_route(r->msg, preq->route_first, &ra) == 0 &&
-				    uri_dest(&b->dst, ra->uri_str) == 0;
-		}
-		if (b->dst_ok) {
-			out = tp_index(net_tp(b->dst.proto));
-			if (out < 0 || !p->has_tp[out])
-				out = TPI_UDP;
-		}
-		tg[k].via = sip_str_from_cstr(p->via[out]);
-		if (dialog_creating) {
-			/* Double Record-Route when the transport changes (RFC 5658). */
-			tg[k].rr = sip_str_from_cstr(p->rr[out]);
-			tg[k].rr_in = sip_str_from_cstr(p->rr[in]);
-		}
-	}
-	struct sip_proxy_ops ops = p->ops;
-	ops.arg = c;
-	err = sip_proxy_ctx_alloc(&c->ctx, &p->pcfg, &ops, preq, &def, tg, acc->n);
-	if (!err && sip_proxy_ctx_branch_count(c->ctx) != acc->n) {
-		/* Duplicates were merged: the branch indexes no longer match our
-		 * destinations, so every branch resolves its next hop itself. */
-		for (unsigned k = 0; k < c->nbr; k++)
-			c->br[k].dst_ok = false;
-	}
-	sip_buf_free(&c->strs); /* the context made its own copy */
-	if (err) {
-		free(c->br);
-		free(c);
-		return err;
-	}
-	c->refs = 2; /* the server transaction and the context */
+	c->in = in;
+	c->refs = 1; /* the server transaction's */
 	calls_insert(p, c);
 	c->next = p->all;
 	if (p->all)
 		p->all->prev = c;
 	p->all = c;
 	sip_txn_set_cb(r->st, srv_cb, c);
-	/* The context reads the request until its final response is sent, and
-	 * nothing here reads it after that: the server transaction may let it go
-	 * once it has (sip_txn_lean: not inside the call that sends it). */
-	sip_txn_lean(r->st);
 	dialog_setup(p, c, r, callee);
-	dialog_report(c, SIP_EVENTS_DLG_TRYING, 0, NULL, NULL);
-	c->refs++;
-	(void)sip_proxy_ctx_start(c->ctx);
-	call_check(c);
+	c->refs++; /* this function's */
+	for (size_t k = 0; k < acc->n; k++) {
+		struct pbranch *b = &c->br[k];
+		b->call = c;
+		b->i = (unsigned)k;
+		b->off = acc->off[k];
+		b->len = acc->len[k];
+		b->q = acc->q[k];
+		sip_timer_init(&b->timer_c);
+		if (acc->dst_ok[k]) {
+			b->dst = acc->dst[k];
+			b->dst_ok = true;
+		} else if (!sip_proxy_req_routed(preq)) {
+			hop_resolve(c, b, (struct sip_str){ c->strs.p + b->off, b->len });
+		} else {
+			/* 16.6 item 7: the next hop is the first Route value left (a
+			 * strict router's too: it becomes the Request-URI). Known
+			 * before the request is built, so the Via names the transport
+			 * the request leaves on. */
+			const struct sip_addr *ra;
+			if (sip_msg_route(r->msg, preq->route_first, &ra) == 0)
+				hop_resolve(c, b, ra->uri_str);
+			else
+				b->dns_err = -EINVAL;
+		}
+	}
+	if (!c->dns_pending)
+		call_go(c);
 	call_unref(c);
 	return 0;
 }
 
+static void forward_stateless_msg(struct sip_proxy_svc *p, struct sip_msg *m, enum sip_tp src_tp, bool wait);
+
+struct stateless_wait {
+	struct sip_proxy_svc *p;
+	struct sip_msg *m;  /* a copy of the request */
+	enum sip_tp src_tp;
+};
+
+/* The next hop of a statelessly forwarded request resolved: forward it now, from
+ * the cache (or not at all: it does not resolve). */
+static void stateless_resolved(void *arg, int err, const struct sip_dns_result *res)
+{
+	struct stateless_wait *w = arg;
+
+	(void)err;
+	(void)res;
+	if (!w->p->stopping)
+		forward_stateless_msg(w->p, w->m, w->src_tp, false);
+	sip_msg_free(w->m);
+	free(w);
+}
+
 /* ACK for a 2xx (its own transaction, 17.1.1.3) and any request a transaction
- * does not hold: forwarded statelessly (16.11), no Record-Route. */
+ * does not hold: forwarded statelessly (16.11), no Record-Route. A next hop
+ * whose name is not in the cache is resolved first (wait) with a copy of the
+ * request; one that does not resolve drops the request (16.11: no state, no
+ * answer to an ACK). */
 static void forward_stateless(struct sip_proxy_svc *p, struct sip_req *r)
+{
+	forward_stateless_msg(p, r->msg, r->src.tp, true);
+}
+
+static void forward_stateless_msg(struct sip_proxy_svc *p, struct sip_msg *m, enum sip_tp src_tp, bool wait)
 {
 	struct sip_proxy_check chk;
 	struct sip_proxy_req preq;
 	struct sip_proxy_fwd f = { 0 };
 	struct sip_buf hop = SIP_BUF_INIT;
 	struct sip_txn_dest d;
-	char branch[SIP_PROXY_BRANCH_SIZE];
+	char branch[SIP_PROXY_BRANCH_SIZE], host[SIP_DNS_NAME];
 	struct sip_out *o;
-	int in;
+	int in, err;
 
-	if (sip_proxy_validate(&chk, &p->pcfg, r->msg) != 0 || chk.status ||
-	    sip_proxy_preprocess(&preq, &p->pcfg, r->msg, &chk) != 0)
+	if (sip_proxy_validate(&chk, &p->pcfg, m) != 0 || chk.status ||
+	    sip_proxy_preprocess(&preq, &p->pcfg, m, &chk) != 0)
 		return;
-	in = tp_index(r->src.tp);
+	in = tp_index(src_tp);
 	f.target = preq.ruri;
 	f.via = sip_str_from_cstr(p->via[in >= 0 && p->has_tp[in] ? in : TPI_UDP]);
 	if (sip_proxy_forward(&o, &hop, branch, &preq, &f) != 0)
 		return;
-	if (uri_dest(&d, sip_buf_str(&hop)) == 0) {
+	err = uri_dest(p, &d, host, sip_buf_str(&hop));
+	if (err == -EAGAIN && wait) {
+		struct stateless_wait *w = malloc(sizeof(*w));
+		struct sip_dns_result *res = malloc(sizeof(*res));
+		struct sip_dns_query q;
+		if (w && res && hop_query(p, &q, sip_buf_str(&hop)) == 0 &&
+		    sip_msg_clone_compact(&w->m, m, 1024) == 0) {
+			w->p = p;
+			w->src_tp = src_tp;
+			int rc = sip_dns_resolve_async(p->dns, res, &q, stateless_resolved, w);
+			if (rc == SIP_DNS_PENDING) {
+				w = NULL;
+			} else if (rc == 0) {
+				/* Cached meanwhile (cannot happen on one thread, but
+				 * cheap to handle). */
+				forward_stateless_msg(p, w->m, src_tp, false);
+				sip_msg_free(w->m);
+			} else {
+				sip_msg_free(w->m);
+			}
+		}
+		free(w);
+		free(res);
+	} else if (err == 0) {
+		d.tls_host = sip_str_from_cstr(host);
 		int out = tp_index(net_tp(d.proto));
 		if (out != in && out >= 0 && p->has_tp[out]) {
 			/* The Via must name the transport actually used. */
@@ -1101,6 +1404,17 @@ static void handle_cancel(struct sip_proxy_svc *p, struct sip_req *r)
 
 	if (!inv) {
 		reply(r, 481, NULL); /* 9.2 */
+		return;
+	}
+	if (c && !c->ctx && c->dns_pending && !c->answered) {
+		/* 9.2 while the next hops are being resolved: nothing was sent
+		 * downstream, so the INVITE is answered 487 here (one To tag for
+		 * both responses) and nothing will be. */
+		c->answered = true;
+		own_tag(p, c->tag);
+		if (sip_out_response_to(&o, r->msg, 200, NULL, sip_str_from_cstr(c->tag)) == 0)
+			(void)send_out(p, r, o);
+		call_answer(c, 487, NULL);
 		return;
 	}
 	if (!c || !c->ctx) {
@@ -1229,11 +1543,9 @@ static void svc_free(void *ctx)
 		n = c->next;
 		if (c->ctx)
 			sip_proxy_ctx_free(c->ctx);
-		sip_buf_free(&c->strs);
-		sip_buf_free(&c->dlg);
-		free(c->br);
-		free(c);
+		call_free(c);
 	}
+	sip_dns_cache_free(p->dns);
 	users_flush(p);
 	free(p->ub);
 	free(p->cb);
@@ -1262,6 +1574,12 @@ int sip_proxy_svc_alloc(struct sip_proxy_svc **pp, struct sip_svc_env *env,
 	p->ub = calloc(p->umask + 1u, sizeof(*p->ub));
 	p->cb = calloc(p->cmask + 1u, sizeof(*p->cb));
 	if (!p->ub || !p->cb) {
+		free(p->ub);
+		free(p->cb);
+		free(p);
+		return -ENOMEM;
+	}
+	if (sip_dns_cache_alloc(&p->dns, env->loop, NULL) != 0) {
 		free(p->ub);
 		free(p->cb);
 		free(p);
