@@ -14,8 +14,10 @@ A name with no record and no record below it is NXDOMAIN; an existing name witho
 the asked type is NOERROR with an empty answer (NODATA). The server exits after
 --lifetime seconds (default 60) so a test that dies never leaves it behind.
 
-    dnsd.py --port-file F [--lifetime S] [--zone FILE] [RECORD ...]
-        serve; the bound port (chosen by the kernel) is written to F
+    dnsd.py --port-file F [--lifetime S] [--zone FILE] [--delay NAME=S] [RECORD ...]
+        serve; the bound port (chosen by the kernel) is written to F; answers to
+        questions about NAME are sent S seconds late (other questions are
+        answered meanwhile), to test that a client does not wait on its resolver
     dnsd.py --dump NAME TYPE [--zone FILE] [RECORD ...]
         write the response packet for that question to stdout (test data)
 """
@@ -134,6 +136,7 @@ def main():
     ap.add_argument("--zone")
     ap.add_argument("--dump", nargs=2, metavar=("NAME", "TYPE"))
     ap.add_argument("--log")
+    ap.add_argument("--delay", action="append", default=[], metavar="NAME=S")
     ap.add_argument("records", nargs="*")
     a = ap.parse_args()
     zone = load_zone(a.records, a.zone)
@@ -147,19 +150,33 @@ def main():
             f.write("%d\n" % s.getsockname()[1])
         os.rename(a.port_file + ".tmp", a.port_file)
     log = open(a.log, "a") if a.log else None
+    delays = {}
+    for d in a.delay:
+        name, sec = d.rsplit("=", 1)
+        delays[name.lower().rstrip(".")] = float(sec)
+    late = []  # (due, packet, peer), sent in order when due
     end = time.monotonic() + a.lifetime
     while True:
-        left = end - time.monotonic()
+        now = time.monotonic()
+        while late and late[0][0] <= now:
+            s.sendto(late[0][1], late[0][2])
+            late.pop(0)
+        left = end - now
         if left <= 0:
             return 0
-        s.settimeout(left)
+        s.settimeout(min(left, late[0][0] - now) if late else left)
         try:
             q, peer = s.recvfrom(4096)
         except socket.timeout:
-            return 0
+            continue
         r = answer(zone, q)
         if r is not None:
-            s.sendto(r, peer)
+            qname = question_text(q).split(" ")[0]
+            if qname in delays:
+                late.append((time.monotonic() + delays[qname], r, peer))
+                late.sort(key=lambda x: x[0])
+            else:
+                s.sendto(r, peer)
             if log:
                 # "NAME QTYPE rcode=N an=N", one line per answered question.
                 log.write("%s rcode=%d an=%d\n" % (question_text(q), r[3] & 15,

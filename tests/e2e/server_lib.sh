@@ -13,7 +13,7 @@ cleanup() {
 	[ -n "$SRV_CHILD" ] && kill -KILL "$SRV_CHILD" 2>/dev/null || true
 	[ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null || true
 	wait 2>/dev/null || true
-	rm -rf "$WORK"
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 cd "$WORK"
