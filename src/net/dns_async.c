@@ -214,7 +214,7 @@ static void work_done(uv_work_t *w, int status)
 	free(k);
 	c->pending--;
 	if (c->closing) {
-		entry_free(e);
+		/* Its entry is still in the table: freed with it. */
 		if (!c->pending)
 			cache_destroy(c);
 		return;
