@@ -59,10 +59,10 @@ struct sip_txn_dest {
 	uint64_t conn_id; /* stream connection to use / it arrived on; 0: none or any */
 	/* TLS: the server identity a new connection's certificate is checked
 	 * against, the host of the URI addr was resolved from (RFC 5922 7.3: the
-	 * domain before any SRV step, as sip_net_dest.tls_host). Borrowed: it must
-	 * stay valid while a transaction holding this destination lives. Empty:
-	 * the certificate must name addr's IP. */
-	struct sip_str tls_host;
+	 * domain before any SRV step; sip_net_dest.tls_host). NUL-terminated,
+	 * borrowed: it must stay valid while a transaction holding this
+	 * destination lives. NULL: the certificate must name addr's IP. */
+	const char *tls_host;
 };
 
 /* The transport interface (implemented by src/net; a test double in unit tests).

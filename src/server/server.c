@@ -222,8 +222,10 @@ static enum sip_txn_proto txn_proto(enum sip_tp tp)
 static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len)
 {
 	struct server *s = arg;
-	struct sip_net_dest nd = { .tp = net_tp(d->proto), .conn_id = d->conn_id, .tls_host = d->tls_host };
+	struct sip_net_dest nd = { .tp = net_tp(d->proto), .conn_id = d->conn_id };
 
+	if (d->tls_host)
+		nd.tls_host = sip_str_from_cstr(d->tls_host);
 	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
 	return sip_net_send(s->env.net, &nd, buf, len, NULL);
 }

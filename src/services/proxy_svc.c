@@ -52,13 +52,25 @@ struct pbranch {
 	struct sip_txn *ct;          /* its INVITE/non-INVITE client transaction */
 	struct sip_txn_dest dst;
 	bool dst_ok;
-	bool dns_wait;               /* its next hop is being resolved */
-	int dns_err;                 /* the next hop's name did not resolve */
 	char *tls_host;              /* dst.tls_host's storage (a name's), or NULL */
 	struct sip_timer timer_c;
-	/* Until the context is made: the target (a slice of the call's strs). */
-	size_t off, len;
-	int q;
+};
+
+/* What a call needs from its start to its context. On the stack when every next
+ * hop is known at once (IP literals: the common case); copied to the heap while
+ * names are being resolved (RFC 3263), when the request (preq's slices) is the
+ * server transaction's, which keeps it until a final response. */
+struct pstart {
+	struct sip_proxy_req preq;
+	int in;                      /* index of the transport it came on */
+	unsigned pending;            /* lookups running */
+	bool answered;               /* a CANCEL was answered meanwhile (487) */
+	unsigned n;
+	struct {
+		size_t off, len;     /* the target URI in the call's strs */
+		int q;
+		int err;             /* its next hop did not resolve */
+	} t[MAX_TARGETS];
 };
 
 /* One proxied request: the response context and the transactions that point back
@@ -81,14 +93,7 @@ struct pcall {
 	struct sip_buf dlg;          /* callee AOR, then caller AOR */
 	size_t dlg_callee, dlg_caller;
 	bool dlg_final;
-	/* Next hops being resolved (RFC 3263) before the context is made: what
-	 * call_go needs then. The request (preq's slices) is the server
-	 * transaction's, which lives until a final response. */
-	unsigned dns_pending;
-	bool answered;               /* a CANCEL was answered while resolving */
-	struct sip_proxy_req preq;
-	int in;
-	char tag[24];
+	struct pstart *start;        /* while next hops are being resolved */
 };
 
 struct sip_proxy_svc {
@@ -476,6 +481,7 @@ static void call_stop_timers(struct pcall *c)
 
 static void call_free(struct pcall *c)
 {
+	free(c->start);
 	for (unsigned i = 0; i < c->nbr; i++)
 		free(c->br[i].tls_host);
 	sip_buf_free(&c->strs);
@@ -638,12 +644,12 @@ static int branch_set_host(struct pbranch *b, const char *host)
 {
 	free(b->tls_host);
 	b->tls_host = NULL;
-	b->dst.tls_host = (struct sip_str){ NULL, 0 };
+	b->dst.tls_host = NULL;
 	if (!host[0])
 		return 0;
 	if (!(b->tls_host = strdup(host)))
 		return -ENOMEM;
-	b->dst.tls_host = sip_str_from_cstr(b->tls_host);
+	b->dst.tls_host = b->tls_host;
 	return 0;
 }
 
@@ -1029,18 +1035,14 @@ static void dialog_bye(struct sip_proxy_svc *p, struct sip_req *r)
 
 /* The final response made here for a call that never got a context (the caller's
  * CANCEL while resolving: 487; no target resolved: 500), through the server
- * transaction. */
-static void call_answer(struct pcall *c, int code, const char *reason)
+ * transaction, with To tag tag. */
+static void call_answer(struct pcall *c, int code, const char *reason, struct sip_str tag)
 {
 	struct sip_proxy_svc *p = c->p;
 	struct sip_msg *req = c->st ? sip_txn_request(c->st) : NULL;
 	struct sip_out *o;
 
-	if (!req)
-		return;
-	if (!c->tag[0])
-		own_tag(p, c->tag);
-	if (sip_out_response_to(&o, req, code, reason, sip_str_from_cstr(c->tag)) != 0)
+	if (!req || sip_out_response_to(&o, req, code, reason, tag) != 0)
 		return;
 	sip_buf_reset(&p->out);
 	if (sip_out_serialize(o, &p->out) == 0)
@@ -1048,11 +1050,34 @@ static void call_answer(struct pcall *c, int code, const char *reason)
 	sip_out_free(o);
 }
 
+/* No branch has a next hop: 500 naming the host of the first (16.9 counts a
+ * branch that cannot be sent as a 503, and 16.7 step 6 turns a lone 503 into a
+ * 500: the failure is this request's, not the proxy's). */
+static void call_unresolved(struct pcall *c, const struct pstart *s, struct sip_msg *req, unsigned k)
+{
+	struct sip_proxy_svc *p = c->p;
+	char reason[SIP_DNS_NAME + 64], tagbuf[24];
+	struct sip_str host = SIP_STR("the next hop"), cid = { NULL, 0 };
+	struct sip_str hop = { c->strs.p + s->t[k].off, s->t[k].len };
+	struct sip_dns_query q;
+	const struct sip_addr *ra;
+
+	if (sip_proxy_req_routed(&s->preq) && sip_msg_route(req, s->preq.route_first, &ra) == 0)
+		hop = ra->uri_str;
+	if (hop_query(p, &q, hop) == 0)
+		host = q.host;
+	snprintf(reason, sizeof(reason), "Server Internal Error (cannot resolve %.*s)",
+		 (int)(host.len > SIP_DNS_NAME ? SIP_DNS_NAME : host.len), host.p);
+	(void)sip_msg_call_id(req, &cid);
+	sip_log_info("proxy", "%.*s call-id %.*s: %s: %s", SIP_STR_ARG(req->method_str), SIP_STR_ARG(cid), reason,
+		     sip_dns_strerror(s->t[k].err));
+	call_answer(c, 500, reason, own_tag(p, tagbuf));
+}
+
 /* Every next hop is known (or known not to resolve): make the context and start
  * it (16.6). A branch whose next hop did not resolve is left out: 16.9 would
- * count it as a 503, which 16.7 step 6 ranks below anything else and turns into
- * a 500 when it is all there is, the answer given here then, naming the host. */
-static void call_go(struct pcall *c)
+ * count it as a 503, which 16.7 step 6 ranks below any other response. */
+static void call_go(struct pcall *c, const struct pstart *s)
 {
 	struct sip_proxy_svc *p = c->p;
 	struct sip_proxy_target tg[MAX_TARGETS];
@@ -1068,70 +1093,54 @@ static void call_go(struct pcall *c)
 	if (req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_SUBSCRIBE ||
 	    req->method == SIP_METHOD_REFER)
 		dialog_creating = !(sip_msg_to(req, &to) == 0 && to->tag.len);
-	def.via = sip_str_from_cstr(p->via[c->in]);
+	def.via = sip_str_from_cstr(p->via[s->in]);
 	if (dialog_creating)
-		def.rr = def.rr_in = sip_str_from_cstr(p->rr[c->in]);
+		def.rr = def.rr_in = sip_str_from_cstr(p->rr[s->in]);
 	for (unsigned k = 0; k < c->nbr; k++) {
-		struct pbranch b = c->br[k];
-		int out = c->in;
-		if (b.dns_err) {
+		int out = s->in;
+		if (s->t[k].err) {
 			if (failed < 0)
 				failed = (int)k;
 			continue;
 		}
-		if (b.dst_ok) {
-			out = tp_index(net_tp(b.dst.proto));
+		if (c->br[k].dst_ok) {
+			out = tp_index(net_tp(c->br[k].dst.proto));
 			if (out < 0 || !p->has_tp[out])
 				out = TPI_UDP;
 		}
-		/* The resolved branches first, in their order. */
+		/* The branches with a next hop first, in their order. */
 		if (n != k) {
 			struct pbranch t = c->br[n];
-			c->br[n] = b;
+			c->br[n] = c->br[k];
 			c->br[k] = t;
 		}
 		c->br[n].i = n;
-		tg[n] = (struct sip_proxy_target){ .uri = { c->strs.p + b.off, b.len }, .q = b.q };
+		tg[n] = (struct sip_proxy_target){ .uri = { c->strs.p + s->t[k].off, s->t[k].len }, .q = s->t[k].q };
 		tg[n].via = sip_str_from_cstr(p->via[out]);
 		if (dialog_creating) {
 			/* Double Record-Route when the transport changes (RFC 5658). */
 			tg[n].rr = sip_str_from_cstr(p->rr[out]);
-			tg[n].rr_in = sip_str_from_cstr(p->rr[c->in]);
+			tg[n].rr_in = sip_str_from_cstr(p->rr[s->in]);
 		}
 		n++;
 	}
 	if (!n) {
-		char reason[SIP_DNS_NAME + 64];
-		struct pbranch *b = &c->br[failed];
-		struct sip_str host = SIP_STR("the next hop");
-		struct sip_dns_query q;
-		struct sip_str hop = { c->strs.p + b->off, b->len };
-		const struct sip_addr *ra;
-		if (sip_proxy_req_routed(&c->preq) && sip_msg_route(req, c->preq.route_first, &ra) == 0)
-			hop = ra->uri_str;
-		if (hop_query(p, &q, hop) == 0)
-			host = q.host;
-		snprintf(reason, sizeof(reason), "Server Internal Error (cannot resolve %.*s)",
-			 (int)(host.len > SIP_DNS_NAME ? SIP_DNS_NAME : host.len), host.p);
-		struct sip_str cid = { NULL, 0 };
-		(void)sip_msg_call_id(req, &cid);
-		sip_log_info("proxy", "%.*s call-id %.*s: %s: %s", SIP_STR_ARG(req->method_str), SIP_STR_ARG(cid),
-			     reason, sip_dns_strerror(b->dns_err));
-		call_answer(c, 500, reason);
+		call_unresolved(c, s, req, (unsigned)failed);
 		return;
 	}
 	struct sip_proxy_ops ops = p->ops;
 	ops.arg = c;
-	err = sip_proxy_ctx_alloc(&c->ctx, &p->pcfg, &ops, &c->preq, &def, tg, n);
-	if (!err && sip_proxy_ctx_branch_count(c->ctx) != n) {
+	err = sip_proxy_ctx_alloc(&c->ctx, &p->pcfg, &ops, &s->preq, &def, tg, n);
+	if (err) {
+		char tagbuf[24];
+		call_answer(c, 500, NULL, own_tag(p, tagbuf));
+		return;
+	}
+	if (sip_proxy_ctx_branch_count(c->ctx) != n) {
 		/* Duplicates were merged: the branch indexes no longer match our
 		 * destinations, so every branch finds its next hop again (cached). */
 		for (unsigned k = 0; k < c->nbr; k++)
 			c->br[k].dst_ok = false;
-	}
-	if (err) {
-		call_answer(c, 500, NULL);
-		return;
 	}
 	sip_buf_free(&c->strs); /* the context made its own copy */
 	c->nbr = n;
@@ -1155,91 +1164,82 @@ struct hop_wait {
 
 /* A next hop's name resolved (or not), on the loop thread. The call held a
  * reference for the lookup, so c is valid; its server transaction may be gone,
- * or the caller may have cancelled meanwhile (then nothing is sent). */
+ * or the caller may have cancelled meanwhile: then nothing is sent. */
 static void hop_resolved(void *arg, int err, const struct sip_dns_result *res)
 {
 	struct hop_wait *w = arg;
 	struct pcall *c = w->c;
+	struct pstart *s = c->start;
 	struct pbranch *b = &c->br[w->k];
 
-	b->dns_wait = false;
 	if (err == 0) {
+		/* RFC 3263 4.3: the first target (the list's order). */
 		dest_from_target(&b->dst, &res->t[0]);
 		if (branch_set_host(b, w->host) == 0)
 			b->dst_ok = true;
 		else
-			b->dns_err = -ENOMEM;
+			s->t[w->k].err = -ENOMEM;
 	} else {
-		b->dns_err = err;
+		s->t[w->k].err = err;
 	}
 	free(w);
-	c->dns_pending--;
+	s->pending--;
 	if (c->p->stopping) {
 		/* The service is going: svc_free releases what is left. */
 		if (c->refs > 1)
 			c->refs--;
 		return;
 	}
-	if (!c->dns_pending && c->st && !c->answered && !c->ctx)
-		call_go(c);
+	if (!s->pending) {
+		c->start = NULL;
+		if (c->st && !s->answered && !c->ctx)
+			call_go(c, s);
+		free(s);
+	}
 	call_unref(c);
 }
 
-/* Find where branch b's request goes: at once (an IP literal, a cached name, a
- * flow), or later through hop_resolved (c->dns_pending). */
-static void hop_resolve(struct pcall *c, struct pbranch *b, struct sip_str hop)
+/* Find where branch k's request goes: at once (an IP literal, a cached name), or
+ * later through hop_resolved (s->pending counts those). */
+static void hop_resolve(struct pcall *c, struct pstart *s, unsigned k, struct sip_str hop,
+			struct hop_wait **waits)
 {
 	struct sip_proxy_svc *p = c->p;
+	struct pbranch *b = &c->br[k];
 	struct sip_dns_query q;
 	char host[SIP_DNS_NAME];
 	int err = uri_dest(p, &b->dst, host, hop);
 
 	if (err == 0) {
 		if (branch_set_host(b, host) != 0)
-			b->dns_err = -ENOMEM;
+			s->t[k].err = -ENOMEM;
 		else
 			b->dst_ok = true;
 		return;
 	}
 	if (err != -EAGAIN || hop_query(p, &q, hop) != 0) {
-		b->dns_err = err;
+		s->t[k].err = err;
 		return;
 	}
+	/* Started once the call's pstart is on the heap (call_start). */
 	struct hop_wait *w = malloc(sizeof(*w));
-	struct sip_dns_result *res = malloc(sizeof(*res));
-	if (!w || !res) {
-		free(w);
-		free(res);
-		b->dns_err = -ENOMEM;
+	if (!w) {
+		s->t[k].err = -ENOMEM;
 		return;
 	}
 	w->c = c;
-	w->k = b->i;
+	w->k = k;
 	sip_str_copy(w->host, sizeof(w->host), q.host);
-	/* The RFC 3263 lookups block: a worker of libuv's pool does them. */
-	err = sip_dns_resolve_async(p->dns, res, &q, hop_resolved, w);
-	if (err == SIP_DNS_PENDING) {
-		b->dns_wait = true;
-		c->dns_pending++;
-		c->refs++; /* the lookup's */
-	} else if (err == 0) {
-		dest_from_target(&b->dst, &res->t[0]);
-		if (branch_set_host(b, w->host) == 0)
-			b->dst_ok = true;
-		else
-			b->dns_err = -ENOMEM;
-		free(w);
-	} else {
-		b->dns_err = err;
-		free(w);
-	}
-	free(res);
+	waits[k] = w;
+	s->pending++;
 }
 
 static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct sip_proxy_req *preq,
 		      struct tgt_acc *acc, struct sip_str callee)
 {
 	struct pcall *c;
+	struct pstart s;
+	struct hop_wait *waits[MAX_TARGETS] = { NULL };
 	int in = tp_index(r->src.tp);
 
 	c = calloc(1, sizeof(*c));
@@ -1256,11 +1256,40 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	c->nbr = (unsigned)acc->n;
 	c->strs = *acc->strs; /* the URIs now belong to the call */
 	*acc->strs = (struct sip_buf)SIP_BUF_INIT;
-	c->preq = *preq;
 	sip_timer_init(&c->timer_decline);
 	if (in < 0 || !p->has_tp[in])
 		in = TPI_UDP;
-	c->in = in;
+	s.preq = *preq;
+	s.in = in;
+	s.pending = 0;
+	s.answered = false;
+	s.n = (unsigned)acc->n;
+	for (unsigned k = 0; k < s.n; k++) {
+		struct pbranch *b = &c->br[k];
+		b->call = c;
+		b->i = k;
+		sip_timer_init(&b->timer_c);
+		s.t[k].off = acc->off[k];
+		s.t[k].len = acc->len[k];
+		s.t[k].q = acc->q[k];
+		s.t[k].err = 0;
+		if (acc->dst_ok[k]) {
+			b->dst = acc->dst[k];
+			b->dst_ok = true;
+		} else if (!sip_proxy_req_routed(preq)) {
+			hop_resolve(c, &s, k, (struct sip_str){ c->strs.p + acc->off[k], acc->len[k] }, waits);
+		} else {
+			/* 16.6 item 7: the next hop is the first Route value left (a
+			 * strict router's too: it becomes the Request-URI). Known
+			 * before the request is built, so the Via names the transport
+			 * the request leaves on. */
+			const struct sip_addr *ra;
+			if (sip_msg_route(r->msg, preq->route_first, &ra) == 0)
+				hop_resolve(c, &s, k, ra->uri_str, waits);
+			else
+				s.t[k].err = -EINVAL;
+		}
+	}
 	c->refs = 1; /* the server transaction's */
 	calls_insert(p, c);
 	c->next = p->all;
@@ -1270,33 +1299,42 @@ static int call_start(struct sip_proxy_svc *p, struct sip_req *r, const struct s
 	sip_txn_set_cb(r->st, srv_cb, c);
 	dialog_setup(p, c, r, callee);
 	c->refs++; /* this function's */
-	for (size_t k = 0; k < acc->n; k++) {
-		struct pbranch *b = &c->br[k];
-		b->call = c;
-		b->i = (unsigned)k;
-		b->off = acc->off[k];
-		b->len = acc->len[k];
-		b->q = acc->q[k];
-		sip_timer_init(&b->timer_c);
-		if (acc->dst_ok[k]) {
-			b->dst = acc->dst[k];
-			b->dst_ok = true;
-		} else if (!sip_proxy_req_routed(preq)) {
-			hop_resolve(c, b, (struct sip_str){ c->strs.p + b->off, b->len });
-		} else {
-			/* 16.6 item 7: the next hop is the first Route value left (a
-			 * strict router's too: it becomes the Request-URI). Known
-			 * before the request is built, so the Via names the transport
-			 * the request leaves on. */
-			const struct sip_addr *ra;
-			if (sip_msg_route(r->msg, preq->route_first, &ra) == 0)
-				hop_resolve(c, b, ra->uri_str);
-			else
-				b->dns_err = -EINVAL;
-		}
+	if (s.pending && !(c->start = malloc(sizeof(s)))) {
+		for (unsigned k = 0; k < s.n; k++)
+			if (waits[k]) {
+				free(waits[k]);
+				s.t[k].err = -ENOMEM;
+			}
+		s.pending = 0;
 	}
-	if (!c->dns_pending)
-		call_go(c);
+	if (s.pending) {
+		struct sip_dns_result *res = malloc(sizeof(*res));
+		*c->start = s;
+		/* The RFC 3263 lookups block: workers of libuv's pool do them. */
+		for (unsigned k = 0; k < s.n; k++) {
+			struct sip_dns_query q;
+			struct hop_wait *w = waits[k];
+			int err = -ENOMEM;
+			if (!w)
+				continue;
+			struct sip_str hop = { c->strs.p + s.t[k].off, s.t[k].len };
+			const struct sip_addr *ra;
+			if (sip_proxy_req_routed(preq) && sip_msg_route(r->msg, preq->route_first, &ra) == 0)
+				hop = ra->uri_str;
+			c->refs++; /* the lookup's */
+			if (res && hop_query(p, &q, hop) == 0)
+				err = sip_dns_resolve_async(p->dns, res, &q, hop_resolved, w);
+			if (err == SIP_DNS_PENDING)
+				continue;
+			/* Answered now after all (no memory, or a query that does
+			 * not parse): delivered the same way, counted in pending. */
+			hop_resolved(w, err, res);
+		}
+		free(res);
+		/* hop_resolved ran call_go if every lookup ended meanwhile. */
+	} else {
+		call_go(c, &s);
+	}
 	call_unref(c);
 	return 0;
 }
@@ -1376,7 +1414,7 @@ static void forward_stateless_msg(struct sip_proxy_svc *p, struct sip_msg *m, en
 		free(w);
 		free(res);
 	} else if (err == 0) {
-		d.tls_host = sip_str_from_cstr(host);
+		d.tls_host = host[0] ? host : NULL;
 		int out = tp_index(net_tp(d.proto));
 		if (out != in && out >= 0 && p->has_tp[out]) {
 			/* The Via must name the transport actually used. */
@@ -1406,15 +1444,16 @@ static void handle_cancel(struct sip_proxy_svc *p, struct sip_req *r)
 		reply(r, 481, NULL); /* 9.2 */
 		return;
 	}
-	if (c && !c->ctx && c->dns_pending && !c->answered) {
+	if (c && !c->ctx && c->start && !c->start->answered) {
 		/* 9.2 while the next hops are being resolved: nothing was sent
 		 * downstream, so the INVITE is answered 487 here (one To tag for
 		 * both responses) and nothing will be. */
-		c->answered = true;
-		own_tag(p, c->tag);
-		if (sip_out_response_to(&o, r->msg, 200, NULL, sip_str_from_cstr(c->tag)) == 0)
+		char tagbuf[24];
+		struct sip_str tag = own_tag(p, tagbuf);
+		c->start->answered = true;
+		if (sip_out_response_to(&o, r->msg, 200, NULL, tag) == 0)
 			(void)send_out(p, r, o);
-		call_answer(c, 487, NULL);
+		call_answer(c, 487, NULL, tag);
 		return;
 	}
 	if (!c || !c->ctx) {
