@@ -6,7 +6,8 @@
 # that does not exist gets 500 naming it (RFC 3261 16.7 step 6: the branch counts
 # as a 503, which alone becomes a 500); while a NAPTR answer is 1.5 s late, an
 # OPTIONS to the server is answered at once, and the delayed MESSAGE then goes
-# through.
+# through; an INVITE cancelled while its next hop is being resolved gets 200
+# (CANCEL) and 487 at once, and is never forwarded.
 source "$(dirname "$0")/proxy_lib.sh"
 
 PORT=$(free_port)
@@ -19,7 +20,9 @@ timeout 90 python3 "$E2E/dnsd.py" --port-file dns.port --lifetime 80 --log dns.l
 	"uas.far.test A 127.0.0.1" \
 	"slow.test NAPTR 10 50 s SIP+D2U _sip._udp.slow.test" \
 	"_sip._udp.slow.test SRV 10 50 $UAS2 uas.slow.test" \
-	"uas.slow.test A 127.0.0.1" &
+	"uas.slow.test A 127.0.0.1" \
+	"_sip._udp.late.test SRV 10 50 9 uas.late.test" "uas.late.test A 127.0.0.1" \
+	--delay late.test=1.5 &
 DNS_PID=$!
 trap 'kill "$DNS_PID" 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 50); do
@@ -94,5 +97,42 @@ b.close()
 PY
 uas_wait
 traced slow.msg "MESSAGE sip:bob@slow.test SIP/2.0" || fail "the slow UAS did not get the MESSAGE"
+
+# 4. CANCEL during the lookup (9.2): 200 for the CANCEL and 487 for the INVITE,
+# with one To tag, well before the NAPTR answer comes.
+python3 - "$PORT" <<'PY' || fail "CANCEL while resolving"
+import sys, time
+from sipclient import Client
+c = Client("udp", int(sys.argv[1]), timeout=3)
+br = "z9hG4bKlate1"
+t0 = time.monotonic()
+c.send_raw(c.build("INVITE", "sip:bob@late.test", "sip:bob@late.test", cseq=1, branch=br))
+time.sleep(0.3)
+c.send_raw(c.build("CANCEL", "sip:bob@late.test", "sip:bob@late.test", cseq=1, branch=br))
+got = {}
+while len(got) < 2:
+    r = c.recv()
+    cseq = r.get("cseq")
+    if r.status >= 200:
+        got[cseq.split()[1]] = r
+dt = time.monotonic() - t0
+assert got["CANCEL"].status == 200, got
+assert got["INVITE"].status == 487, got
+assert dt < 1.2, "the 487 took %.3f s" % dt
+tag = lambda r: r.get("to").split("tag=")[1]
+assert tag(got["CANCEL"]) == tag(got["INVITE"]), got
+c.send_raw(c.build("ACK", "sip:bob@late.test", "sip:bob@late.test", cseq=1, branch=br))
+c.close()
+PY
+# The answer comes later (nothing is sent then) and the server stays up.
+sleep 1.5
+python3 - "$PORT" <<'PY' || fail "OPTIONS after the cancelled lookup"
+import sys
+from sipclient import Client
+c = Client("udp", int(sys.argv[1]))
+r = c.request("OPTIONS", "sip:127.0.0.1:%d" % int(sys.argv[1]), "sip:probe@127.0.0.1")
+assert r.status == 200, r
+PY
+grep -q "^late.test NAPTR" dns.log || fail "late.test was not asked"
 srv_stop
 echo "ok"
