@@ -46,13 +46,27 @@ struct puser {
 
 struct pcall;
 
+/* A branch whose next hop is a name (RFC 3263): the URI's host, the TLS identity
+ * of every target (RFC 5922 7.3), and the targets found, in order, for 4.3: on a
+ * transport error, a timeout or a 503 before any other response, the request
+ * goes again, as a new transaction (a new Via branch), to the next target. */
+struct phop {
+	char host[SIP_DNS_NAME];
+	char orig[SIP_PROXY_BRANCH_SIZE]; /* the Via branch the context knows */
+	char cur[SIP_PROXY_BRANCH_SIZE];  /* the one on the wire now */
+	bool answered;                    /* a response other than 100/503 came */
+	struct sip_buf req;               /* the request, while a target is left */
+	unsigned n, next;
+	struct sip_txn_dest t[];
+};
+
 struct pbranch {
 	struct pcall *call;
 	unsigned i;
 	struct sip_txn *ct;          /* its INVITE/non-INVITE client transaction */
 	struct sip_txn_dest dst;
 	bool dst_ok;
-	char *tls_host;              /* dst.tls_host's storage (a name's), or NULL */
+	struct phop *hop;            /* a name's targets (dst.tls_host is its host) */
 	struct sip_timer timer_c;
 };
 
@@ -248,7 +262,8 @@ static void dest_from_target(struct sip_txn_dest *out, const struct sip_dns_targ
  * be resolved with hop_resolve first); another negative code: it cannot be
  * reached. host (SIP_DNS_NAME bytes, may be NULL) is set to the name for TLS
  * (RFC 5922 7.3: the URI's domain), or "" for an IP literal. */
-static int uri_dest(struct sip_proxy_svc *p, struct sip_txn_dest *out, char *host, struct sip_str uristr)
+static int uri_dest(struct sip_proxy_svc *p, struct sip_txn_dest *out, char *host, struct sip_str uristr,
+		    struct sip_dns_result **resp)
 {
 	struct sip_dns_query q;
 	struct sip_dns_result *res;
@@ -276,6 +291,8 @@ static int uri_dest(struct sip_proxy_svc *p, struct sip_txn_dest *out, char *hos
 		memcpy(&out->addr, &a.u, sizeof(out->addr));
 		if (host)
 			host[0] = '\0';
+		if (resp)
+			*resp = NULL;
 		return 0;
 	}
 	res = malloc(sizeof(*res));
@@ -286,6 +303,10 @@ static int uri_dest(struct sip_proxy_svc *p, struct sip_txn_dest *out, char *hos
 		dest_from_target(out, &res->t[0]);
 		if (host)
 			sip_str_copy(host, SIP_DNS_NAME, q.host);
+		if (resp) {
+			*resp = res; /* every target, for 4.3 */
+			return 0;
+		}
 	}
 	free(res);
 	return err;
@@ -479,11 +500,19 @@ static void call_stop_timers(struct pcall *c)
 	sip_timer_stop(ts, &c->timer_decline);
 }
 
+static void hop_free(struct phop *h)
+{
+	if (h) {
+		sip_buf_free(&h->req);
+		free(h);
+	}
+}
+
 static void call_free(struct pcall *c)
 {
 	free(c->start);
 	for (unsigned i = 0; i < c->nbr; i++)
-		free(c->br[i].tls_host);
+		hop_free(c->br[i].hop);
 	sip_buf_free(&c->strs);
 	sip_buf_free(&c->dlg);
 	free(c->br);
@@ -585,15 +614,27 @@ static int send_2xx_up(struct pcall *c, const char *buf, size_t len)
 	return err;
 }
 
+static bool failover(struct pcall *c, struct pbranch *b);
+
 static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 {
 	struct pbranch *b = arg;
 	struct pcall *c = b->call;
 
-	(void)t;
 	c->refs++; /* the call stays while this runs */
+	if (t != b->ct && ev->type != SIP_TXN_EV_TERMINATED) {
+		/* A target given up for the next one (RFC 3263 4.3). */
+		call_unref(c);
+		return;
+	}
 	switch (ev->type) {
 	case SIP_TXN_EV_RESPONSE:
+		if (b->hop && !b->hop->answered && ev->msg->status > 100) {
+			if (ev->msg->status == 503 && failover(c, b))
+				break;
+			b->hop->answered = true;
+			sip_buf_free(&b->hop->req);
+		}
 		if (c->ctx)
 			(void)sip_proxy_ctx_response(c->ctx, b->i, ev->msg);
 		else if (ev->msg->status >= 200 && ev->msg->status < 300) {
@@ -610,15 +651,20 @@ static void cl_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 		}
 		break;
 	case SIP_TXN_EV_TIMEOUT:
+		if (b->hop && !b->hop->answered && failover(c, b))
+			break;
 		if (c->ctx)
 			(void)sip_proxy_ctx_timeout(c->ctx, b->i);
 		break;
 	case SIP_TXN_EV_TRANSPORT_ERROR:
+		if (b->hop && !b->hop->answered && failover(c, b))
+			break;
 		if (c->ctx)
 			(void)sip_proxy_ctx_transport_error(c->ctx, b->i);
 		break;
 	case SIP_TXN_EV_TERMINATED:
-		b->ct = NULL;
+		if (b->ct == t)
+			b->ct = NULL;
 		call_unref(c);
 		break;
 	default:
@@ -638,19 +684,86 @@ static void cancel_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *a
 		call_unref(b->call);
 }
 
-/* The TLS identity of b's next hop (RFC 5922 7.3), kept with the branch: its
- * transactions borrow it. */
-static int branch_set_host(struct pbranch *b, const char *host)
+/* Branch b's next hop: dst is set already; for a name (host not empty), its
+ * targets res (NULL: dst only) are kept with the host, which dst and every
+ * transaction of the branch borrow as their TLS identity (RFC 5922 7.3). */
+static int branch_set_hop(struct pbranch *b, const char *host, const struct sip_dns_result *res)
 {
-	free(b->tls_host);
-	b->tls_host = NULL;
+	unsigned n = res ? res->n : 1;
+	struct phop *h;
+
+	hop_free(b->hop);
+	b->hop = NULL;
 	b->dst.tls_host = NULL;
 	if (!host[0])
 		return 0;
-	if (!(b->tls_host = strdup(host)))
+	if (!(h = calloc(1, sizeof(*h) + n * sizeof(h->t[0]))))
 		return -ENOMEM;
-	b->dst.tls_host = b->tls_host;
+	sip_str_copy(h->host, sizeof(h->host), sip_str_from_cstr(host));
+	h->req = (struct sip_buf)SIP_BUF_INIT;
+	h->n = n;
+	h->next = 1;
+	h->t[0] = b->dst;
+	for (unsigned k = 1; k < n; k++)
+		dest_from_target(&h->t[k], &res->t[k]);
+	for (unsigned k = 0; k < n; k++)
+		h->t[k].tls_host = h->host;
+	b->hop = h;
+	b->dst.tls_host = h->host;
 	return 0;
+}
+
+/* RFC 3263 4.3: branch b's target failed (a transport error, a timeout, a 503)
+ * before answering anything else: the same request, as a new transaction, to
+ * the next target. The context never hears of the failed one; its CANCEL gets
+ * the new branch (op_send_cancel). true: sent. */
+static bool failover(struct pcall *c, struct pbranch *b)
+{
+	struct phop *h = b->hop;
+	size_t blen = h ? strlen(h->cur) : 0;
+
+	if (!c->ctx || !h || !h->req.len || blen != SIP_PROXY_BRANCH_SIZE - 1)
+		return false;
+	while (h->next < h->n) {
+		struct sip_txn_dest *d = &h->t[h->next++];
+		struct sip_msg *m, *kept;
+		struct sip_txn *ct;
+		char *at = memmem(h->req.p, h->req.len, h->cur, blen);
+		if (!at)
+			return false;
+		/* A new branch: the random part's last digit moves on (at most 15
+		 * times: SIP_DNS_MAX_TARGETS is 16); the loop hash after the '.'
+		 * (16.6 item 8) stays. */
+		char *dg = &h->cur[SIP_BRANCH_SIZE - 2];
+		*dg = *dg == '9' ? 'a' : *dg == 'f' ? '0' : (char)(*dg + 1);
+		memcpy(at, h->cur, blen);
+		if (sip_msg_parse(&m, h->req.p, h->req.len, NULL, NULL) != 0)
+			return false;
+		int vias = sip_msg_via_count(m);
+		if (sip_msg_clone_compact(&kept, m, (size_t)(vias > 0 ? vias : 1) * 256u + 512u) == 0) {
+			sip_msg_free(m);
+			m = kept;
+		}
+		if (sip_txn_client_alloc(&ct, c->p->env->txn, m, d, cl_cb, b) != 0) {
+			sip_msg_free(m);
+			continue;
+		}
+		sip_txn_lean(ct);
+		char ip[SIP_NET_IPSTR];
+		struct sip_net_addr a;
+		memcpy(&a.u, &d->addr, sizeof(d->addr));
+		sip_net_addr_ip(ip, &a);
+		sip_log_info("proxy", "branch %u to %s: target failed, next target %s:%u (RFC 3263 4.3)", b->i,
+			     h->host, ip, sip_net_addr_port(&a));
+		b->ct = ct;
+		b->dst = *d;
+		c->refs++;
+		if (h->next >= h->n)
+			sip_buf_free(&h->req);
+		return true;
+	}
+	sip_buf_free(&h->req);
+	return false;
 }
 
 static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip_str next_hop)
@@ -667,7 +780,12 @@ static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip
 		/* The next hop is a Route value or the target itself (16.6 item 7),
 		 * resolved before the context was made (call_start): known now. */
 		char host[SIP_DNS_NAME];
-		if (uri_dest(c->p, &b->dst, host, next_hop) != 0 || branch_set_host(b, host) != 0)
+		struct sip_dns_result *res = NULL;
+		err = uri_dest(c->p, &b->dst, host, next_hop, &res);
+		if (!err)
+			err = branch_set_hop(b, host, res);
+		free(res);
+		if (err)
 			return -EHOSTUNREACH;
 		b->dst_ok = true;
 	}
@@ -685,9 +803,21 @@ static int op_send_request(void *arg, unsigned i, struct sip_str msg, struct sip
 		sip_msg_free(m);
 		m = kept;
 	}
+	if (b->hop && b->hop->n > 1) {
+		/* Another target is left (4.3): the request and its branch, to send
+		 * it again. */
+		const struct sip_via *v;
+		if (sip_msg_via(m, 0, &v) == 0 && v->branch.len < sizeof(b->hop->orig) &&
+		    sip_buf_append_str(&b->hop->req, msg) == 0) {
+			sip_str_copy(b->hop->orig, sizeof(b->hop->orig), v->branch);
+			memcpy(b->hop->cur, b->hop->orig, sizeof(b->hop->cur));
+		}
+	}
 	err = sip_txn_client_alloc(&b->ct, c->p->env->txn, m, &b->dst, cl_cb, b);
 	if (err) {
 		sip_msg_free(m);
+		if (b->hop)
+			sip_buf_free(&b->hop->req);
 		return err;
 	}
 	/* The context builds its CANCELs from its own copy and never asks the
@@ -706,7 +836,18 @@ static int op_send_cancel(void *arg, unsigned i, struct sip_str msg)
 
 	if (i >= c->nbr || !c->br[i].dst_ok)
 		return -EINVAL;
+	struct phop *h = c->br[i].hop;
+	struct sip_buf fixed = SIP_BUF_INIT;
+	if (h && h->orig[0] && strcmp(h->orig, h->cur) != 0 && sip_buf_append_str(&fixed, msg) == 0) {
+		/* The request went again to another target (4.3): the CANCEL
+		 * names the transaction on the wire (9.1). */
+		char *at = memmem(fixed.p, fixed.len, h->orig, strlen(h->orig));
+		if (at)
+			memcpy(at, h->cur, strlen(h->cur));
+		msg = sip_buf_str(&fixed);
+	}
 	err = sip_msg_parse(&m, msg.p, msg.len, NULL, NULL);
+	sip_buf_free(&fixed);
 	if (err)
 		return err;
 	err = sip_txn_client_alloc(&ct, c->p->env->txn, m, &c->br[i].dst, cancel_cb, &c->br[i]);
@@ -1175,7 +1316,7 @@ static void hop_resolved(void *arg, int err, const struct sip_dns_result *res)
 	if (err == 0) {
 		/* RFC 3263 4.3: the first target (the list's order). */
 		dest_from_target(&b->dst, &res->t[0]);
-		if (branch_set_host(b, w->host) == 0)
+		if (branch_set_hop(b, w->host, res) == 0)
 			b->dst_ok = true;
 		else
 			s->t[w->k].err = -ENOMEM;
@@ -1208,13 +1349,15 @@ static void hop_resolve(struct pcall *c, struct pstart *s, unsigned k, struct si
 	struct pbranch *b = &c->br[k];
 	struct sip_dns_query q;
 	char host[SIP_DNS_NAME];
-	int err = uri_dest(p, &b->dst, host, hop);
+	struct sip_dns_result *res = NULL;
+	int err = uri_dest(p, &b->dst, host, hop, &res);
 
 	if (err == 0) {
-		if (branch_set_host(b, host) != 0)
+		if (branch_set_hop(b, host, res) != 0)
 			s->t[k].err = -ENOMEM;
 		else
 			b->dst_ok = true;
+		free(res);
 		return;
 	}
 	if (err != -EAGAIN || hop_query(p, &q, hop) != 0) {
@@ -1390,7 +1533,7 @@ static void forward_stateless_msg(struct sip_proxy_svc *p, struct sip_msg *m, en
 	f.via = sip_str_from_cstr(p->via[in >= 0 && p->has_tp[in] ? in : TPI_UDP]);
 	if (sip_proxy_forward(&o, &hop, branch, &preq, &f) != 0)
 		return;
-	err = uri_dest(p, &d, host, sip_buf_str(&hop));
+	err = uri_dest(p, &d, host, sip_buf_str(&hop), NULL);
 	if (err == -EAGAIN && wait) {
 		struct stateless_wait *w = malloc(sizeof(*w));
 		struct sip_dns_result *res = malloc(sizeof(*res));

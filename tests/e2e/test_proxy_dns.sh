@@ -6,13 +6,16 @@
 # that does not exist gets 500 naming it (RFC 3261 16.7 step 6: the branch counts
 # as a 503, which alone becomes a 500); while a NAPTR answer is 1.5 s late, an
 # OPTIONS to the server is answered at once, and the delayed MESSAGE then goes
-# through; an INVITE cancelled while its next hop is being resolved gets 200
+# through; a 503 from the first SRV target sends the request again, a new
+# transaction, to the next (RFC 3263 4.3); an INVITE cancelled while its next hop is being resolved gets 200
 # (CANCEL) and 487 at once, and is never forwarded.
 source "$(dirname "$0")/proxy_lib.sh"
 
 PORT=$(free_port)
 UAS1=$(free_port)
 UAS2=$(free_port)
+UAS3=$(free_port)
+UAS4=$(free_port)
 rm -f dns.port
 timeout 90 python3 "$E2E/dnsd.py" --port-file dns.port --lifetime 80 --log dns.log --delay slow.test=1.5 \
 	"far.test NAPTR 10 50 s SIP+D2U _sip._udp.far.test" \
@@ -22,6 +25,8 @@ timeout 90 python3 "$E2E/dnsd.py" --port-file dns.port --lifetime 80 --log dns.l
 	"_sip._udp.slow.test SRV 10 50 $UAS2 uas.slow.test" \
 	"uas.slow.test A 127.0.0.1" \
 	"_sip._udp.late.test SRV 10 50 9 uas.late.test" "uas.late.test A 127.0.0.1" \
+	"_sip._udp.fo.test SRV 10 0 $UAS3 one.fo.test" "_sip._udp.fo.test SRV 20 0 $UAS4 two.fo.test" \
+	"one.fo.test A 127.0.0.1" "two.fo.test A 127.0.0.1" \
 	--delay late.test=1.5 &
 DNS_PID=$!
 trap 'kill "$DNS_PID" 2>/dev/null || true; cleanup' EXIT
@@ -33,6 +38,7 @@ done
 export SIPHON_DNS_SERVER="127.0.0.1:$(cat dns.port)"
 
 sed -e "s/@CODE@/200/" -e "s/@REASON@/OK/" "$SC/tk_uas_reply.xml" >reply.xml
+sed -e "s/@CODE@/503/" -e "s/@REASON@/Service Unavailable/" "$SC/tk_uas_reply.xml" >reply503.xml
 srv_start proxy --domain 127.0.0.1 --no-auth
 
 # 1. far.test: NAPTR -> SRV -> A, then the cache for the second MESSAGE.
@@ -98,7 +104,27 @@ PY
 uas_wait
 traced slow.msg "MESSAGE sip:bob@slow.test SIP/2.0" || fail "the slow UAS did not get the MESSAGE"
 
-# 4. CANCEL during the lookup (9.2): 200 for the CANCEL and 487 for the INVITE,
+# 4. Failover: one.fo.test (priority 10) answers 503, two.fo.test (20) 200.
+uas one "$WORK/reply503.xml" udp "$UAS3"
+uas two "$WORK/reply.xml" udp "$UAS4"
+python3 - "$PORT" <<'PY' || fail "failover"
+import sys
+from sipclient import Client
+c = Client("udp", int(sys.argv[1]), timeout=10)
+r = c.request("MESSAGE", "sip:bob@fo.test", "sip:bob@fo.test")
+assert r.status == 200, r
+c.close()
+PY
+uas_wait
+traced one.msg "MESSAGE sip:bob@fo.test SIP/2.0" || fail "the first target did not get the MESSAGE"
+traced two.msg "MESSAGE sip:bob@fo.test SIP/2.0" || fail "the second target did not get the MESSAGE"
+b1=$(grep -m1 -o 'branch=z9hG4bK[0-9a-f.]*' one.msg)
+b2=$(grep -m1 -o 'branch=z9hG4bK[0-9a-f.]*' two.msg)
+[ -n "$b1" ] && [ "$b1" != "$b2" ] || fail "the second target got the same Via branch ($b1)"
+[ "${b1#*.}" = "${b2#*.}" ] || fail "the loop hash part of the branch changed"
+grep -q "next target 127.0.0.1:$UAS4 (RFC 3263 4.3)" proxy.log || fail "failover not logged"
+
+# 5. CANCEL during the lookup (9.2): 200 for the CANCEL and 487 for the INVITE,
 # with one To tag, well before the NAPTR answer comes.
 python3 - "$PORT" <<'PY' || fail "CANCEL while resolving"
 import sys, time
