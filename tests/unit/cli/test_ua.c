@@ -543,6 +543,22 @@ static void test_init_transports(void **state)
 	assert_string_equal(U.contact, "<sip:siphon@127.0.0.1;transport=tls>");
 	end_ua();
 
+	/* A sips: target through a host:port proxy: TLS to the proxy too (RFC 3261
+	 * 26.2.2), never UDP; a transport that is not TLS is refused. */
+	o.proxy = "127.0.0.1:5997";
+	assert_int_equal(init_cap(&o, "sips:bob@example.com"), 0);
+	assert_int_equal(U.tp, SIP_TP_TLS);
+	assert_string_equal(U.dst_text, "tls:127.0.0.1:5997");
+	assert_string_equal(U.tls_host, "127.0.0.1");
+	end_ua();
+	o.transport = "udp";
+	assert_int_equal(init_cap(&o, "sips:bob@example.com"), UA_EXIT_USAGE);
+	assert_non_null(strstr(OUT, "a sips: URI is reached over TLS only"));
+	o.transport = NULL;
+	o.proxy = "sip:127.0.0.1:5997;transport=tcp";
+	assert_int_equal(init_cap(&o, "sips:bob@example.com"), UA_EXIT_USAGE);
+	o.proxy = NULL;
+
 	/* ;transport=tcp: a TCP listener, Contact says so. */
 	assert_int_equal(init_cap(&o, "sip:bob@127.0.0.1:5998;transport=tcp"), 0);
 	assert_int_equal(U.tp, SIP_TP_TCP);
