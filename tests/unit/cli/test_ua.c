@@ -95,17 +95,6 @@ static unsigned count_of(const char *hay, const char *needle)
  * key and copies its value (strings unescaped, \uXXXX below 0x800 as UTF-8):
  * 0 found, 1 absent, -1 when the text is not one well-formed flat object. */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read a JSON string at *pp (at its opening quote) into out; *pp moves past it. */
 static int json_string(const char **pp, char *out, size_t sz, size_t *outlen)
 {
@@ -133,7 +122,7 @@ static int json_string(const char **pp, char *out, size_t sz, size_t *outlen)
 			case 'u':
 				cp = 0;
 				for (int k = 0; k < 4; k++) {
-					int h = hexval(*p++);
+					int h = sip_hex_digit(*p++);
 					if (h < 0)
 						return -1;
 					cp = cp * 16 + (unsigned)h;
