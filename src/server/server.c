@@ -611,6 +611,13 @@ static int start(struct server *s, const struct sip_server_config *c)
 	s->signals_up = true;
 	sip_log_info("server", "serving domain %s (auth %s, store %s); Allow: %s", c->domain,
 		     c->auth ? "on" : "off", c->db, s->allow);
+	if (c->request_rate)
+		sip_log_info("server", "limits: %u-byte messages, %u connections, %u subscriptions per user, "
+			     "%u requests/s per source (burst %u)", c->max_message_size, c->max_connections,
+			     c->subs_per_user, c->request_rate, c->request_burst ? c->request_burst : 2 * c->request_rate);
+	else
+		sip_log_info("server", "limits: %u-byte messages, %u connections, %u subscriptions per user, "
+			     "no request rate limit", c->max_message_size, c->max_connections, c->subs_per_user);
 	return 0;
 }
 
