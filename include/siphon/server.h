@@ -12,6 +12,12 @@
  *
  *   [server]    listen = udp:127.0.0.1:5060   (repeat for more; the first listen on
  *                                              the command line replaces the file's)
+ *               listen = udp:0.0.0.0:5060/advertise=sip.example.com:5060
+ *                                             (the address peers are told for that
+ *                                              socket: Via, Record-Route, Contact;
+ *                                              see sip_listen_spec_parse. Without it
+ *                                              a wildcard bind advertises the host's
+ *                                              primary address)
  *               domain = localhost
  *               db = siphon.db
  *               auth = on | off               (--no-auth is auth = off)

@@ -1,6 +1,7 @@
 /* siphon serve: the SIP server (registrar today; proxy and events to come).
  *
- *   siphon serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]
+ *   siphon serve [--listen PROTO:ADDR:PORT[/advertise=HOST[:PORT]]]... [--domain D]
+ *                [--db FILE] [--no-auth]
  *                [--config FILE] [--log-level error|warn|info|debug]
  *                [--tls-ca FILE] [--tls-verify on|off]
  *                [--max-message-size N] [--max-connections N]

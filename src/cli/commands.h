@@ -4,11 +4,14 @@
  * before any handler runs; max_args -1 means unbounded. A handler gets argv with
  * argv[0] = the command name and returns the process exit status. */
 SIPHON_CMD(serve, cmd_serve, 0, 0,
-	   "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]\n"
+	   "serve [--listen PROTO:ADDR:PORT[/advertise=HOST[:PORT]]]... [--domain D] [--db FILE] [--no-auth]\n"
 	   "       [--config FILE] [--log-level error|warn|info|debug] [--tls-ca FILE] [--tls-verify on|off]\n"
 	   "       [--max-message-size N] [--max-connections N] [--subscriptions-per-user N]\n"
 	   "       [--request-rate N] [--request-burst N]\n"
 	   "  defaults: udp and tcp on 127.0.0.1:5060, domain localhost, db siphon.db;\n"
+	   "  /advertise=HOST[:PORT] is the address peers are told (Via, Record-Route, Contact) for that\n"
+	   "  socket, e.g. udp:0.0.0.0:5060/advertise=sip.example.com (port: the bound one); without it a\n"
+	   "  0.0.0.0 or [::] bind advertises the host's primary address (logged at start);\n"
 	   "  TLS servers it connects to are verified against the system's CAs (or --tls-ca);\n"
 	   "  the config file is INI ([server] listen/domain/db/auth/log_level/tls_cert/tls_key/tls_ca/tls_verify,\n"
 	   "  [registrar] min_expires/max_expires/default_expires/max_bindings,\n"

@@ -10,6 +10,7 @@
 #include <ini.h>
 
 #include "siphon/auth.h"
+#include "siphon/net.h"
 #include "siphon/server.h"
 
 static int set_str(char **dst, const char *v)
@@ -177,6 +178,11 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 	int err = -EINVAL;
 
 	if (srv && key_is(key, "listen")) {
+		const char *why = sip_listen_spec_check(value);
+		if (why) {
+			snprintf(msg, msgsz, "bad listen '%s': %s", value, why);
+			return -EINVAL;
+		}
 		if (c->nlisten >= SIP_SERVER_MAX_LISTEN) {
 			snprintf(msg, msgsz, "at most %d listen addresses", SIP_SERVER_MAX_LISTEN);
 			return -EINVAL;

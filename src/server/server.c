@@ -594,7 +594,8 @@ static int start(struct server *s, const struct sip_server_config *c)
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct sip_listen_spec spec;
 		if (sip_listen_spec_parse(&spec, c->listen[i]) != 0) {
-			sip_log_error("server", "bad listen address '%s' (want udp|tcp|tls:ADDR:PORT)", c->listen[i]);
+			sip_log_error("server", "bad listen address '%s': %s", c->listen[i],
+				      sip_listen_spec_check(c->listen[i]));
 			return -EINVAL;
 		}
 		err = sip_net_listen(s->env.net, &spec, NULL);

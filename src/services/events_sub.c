@@ -7,6 +7,7 @@
 
 #include "events_int.h"
 #include "siphon/err.h"
+#include "siphon/net.h"
 
 enum ev_nb { NB_NONE, NB_FULL, NB_DELTA };
 
@@ -233,11 +234,13 @@ static size_t body_len(const struct ev_body *body, uint32_t version)
 }
 
 /* Our Contact in d's dialog (RFC 3261 12.1.1, RFC 6665 4.1.1: a URI that reaches
- * this notifier): the address the SUBSCRIBE arrived on, with its transport, so a
- * refresh or an unsubscribe comes back here whatever port or host the server runs
- * on; the configured Contact (the domain) when that address is unknown or a
- * wildcard bind. out holds EV_CONTACT_MAX bytes. */
-#define EV_CONTACT_MAX 96
+ * this notifier): the address advertised to the subscriber when the SUBSCRIBE
+ * arrived (sip_net_src_advertised: never a wildcard bind), with its transport, so
+ * a refresh or an unsubscribe comes back here whatever port or host the server
+ * runs on; the configured Contact (the domain) when that address is unknown (or a
+ * wildcard, as subscriptions stored before advertising recorded it). out holds
+ * EV_CONTACT_MAX bytes. */
+#define EV_CONTACT_MAX (SIP_NET_HOSTPORTSTR + 32)
 static bool local_is_wildcard(struct sip_str l)
 {
 	return (l.len > 8 && !memcmp(l.p, "0.0.0.0:", 8)) || (l.len > 5 && !memcmp(l.p, "[::]:", 5));
@@ -249,7 +252,7 @@ static struct sip_str dlg_contact(const struct sip_events *ev, const struct ev_d
 	const char *param = "";
 	int n;
 
-	if (!d->local.len || d->local.len > 64 || local_is_wildcard(d->local))
+	if (!d->local.len || d->local.len >= SIP_NET_HOSTPORTSTR || local_is_wildcard(d->local))
 		return ev->cfg.contact;
 	if (sip_str_caseeq(tp, SIP_STR("TCP")))
 		param = ";transport=tcp";

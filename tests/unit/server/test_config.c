@@ -224,6 +224,46 @@ static void test_bad_answer(void **state)
 	sip_buf_free(&b);
 }
 
+/* listen values are checked when set: the advertise= option is kept in the
+ * text (the server parses it at start), a fault is named with the value. */
+static void test_listen_advertise(void **state)
+{
+	char path[] = "/tmp/siphon-conf-XXXXXX";
+	struct sip_server_config c;
+	char msg[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(sip_server_config_init(&c), 0);
+	assert_int_equal(sip_server_config_set(&c, "server", "listen", "udp:0.0.0.0:5060/advertise=sip.example.com",
+					       msg, sizeof(msg)), 0);
+	assert_int_equal(c.nlisten, 3);
+	assert_string_equal(c.listen[2], "udp:0.0.0.0:5060/advertise=sip.example.com");
+	assert_int_equal(sip_server_config_set(&c, "server", "listen", "udp:0.0.0.0:5060/advertise=[::]",
+					       msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, "bad listen 'udp:0.0.0.0:5060/advertise=[::]': advertise: a wildcard address "
+				 "cannot be advertised");
+	assert_int_equal(sip_server_config_set(&c, "server", "listen", "udp:example.com:5060", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, "bad listen 'udp:example.com:5060': bad IP address (a listener binds an IP "
+				 "literal, not a name)");
+	assert_int_equal(c.nlisten, 3);
+	sip_server_config_free(&c);
+
+	/* From a file: the line and the reason. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "[server]\nlisten = udp:0.0.0.0:5060/advertise=192.0.2.7:5070\n"
+			 "listen = tcp:0.0.0.0:5060/advertize=x\n");
+	assert_int_equal(sip_server_config_init(&c), 0);
+	assert_int_equal(sip_server_config_load(&c, path, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, ":3: bad listen 'tcp:0.0.0.0:5060/advertize=x': unknown option after '/' "
+				    "(want /advertise=HOST[:PORT])"));
+	sip_server_config_free(&c);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bad_answer),
+		cmocka_unit_test(test_listen_advertise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
