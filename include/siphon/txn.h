@@ -24,7 +24,9 @@
  * call the TU made (sip_txn_respond, sip_txn_client_alloc), so a transaction pointer
  * stays valid until its SIP_TXN_EV_TERMINATED event; after that callback returns it
  * is freed. Callbacks are copied before the call and called after the state is
- * updated. A call that returns an error never calls a callback.
+ * updated. A call that returns an error never calls a callback. A transport
+ * error the transport reports while the layer is inside one of its sends or a
+ * TU callback waits for a zero-delay timer (sip_txn_layer_transport_error).
  * Not thread-safe: one layer per event loop. */
 #ifndef SIPHON_TXN_H
 #define SIPHON_TXN_H
