@@ -1085,10 +1085,21 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 		fprintf(stderr, "siphon: transport must be udp, tcp or tls\n");
 		return UA_EXIT_USAGE;
 	}
+	/* RFC 3261 26.2.2, 19.1.2: a sips: target is reached over TLS on every hop,
+	 * the first one (--proxy) included; anything else would send it in clear. */
+	if (uri.scheme == SIP_URI_SIPS && ua->tp != SIP_TP_TLS) {
+		if (opt->transport || hop->transport.len) {
+			fprintf(stderr, "siphon: a sips: URI is reached over TLS only (RFC 3261 26.2.2); "
+					"drop --transport or the proxy's transport=\n");
+			return UA_EXIT_USAGE;
+		}
+		ua->tp = SIP_TP_TLS;
+	}
 	/* RFC 3263 4: NAPTR, SRV, then A/AAAA (a numeric IP or a port skips the
-	 * first two; --transport or transport= fix the transport). */
+	 * first two; --transport or transport= fix the transport, TLS for sips:). */
 	sip_str_copy(ua->hop_name, sizeof(ua->hop_name), hop->maddr.len ? hop->maddr : hop->host);
-	err = resolve_uri(&ua->targets, hop, opt->transport ? ua->tp : SIP_TP_NONE);
+	err = resolve_uri(&ua->targets, hop,
+			  opt->transport || (uri.scheme == SIP_URI_SIPS && hop != &uri) ? ua->tp : SIP_TP_NONE);
 	if (err) {
 		fprintf(stderr, "siphon: cannot resolve %s (%s)\n", ua->hop_name, sip_dns_strerror(err));
 		return UA_EXIT_ERROR;

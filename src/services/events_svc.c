@@ -801,6 +801,7 @@ int sip_events_svc_alloc(struct sip_events_svc **out, struct sip_svc_env *env,
 		ec.max_expires = cfg->max_expires;
 		ec.pub_min_expires = cfg->pub_min_expires;
 		ec.pub_max_expires = cfg->pub_max_expires;
+		ec.max_subs_per_watcher = cfg->max_subs_per_watcher;
 	}
 	/* Our Contact names the domain, so in-dialog SUBSCRIBEs come back to this
 	 * service (es_accepts). */

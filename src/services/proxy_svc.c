@@ -1189,7 +1189,10 @@ static void handle(void *ctx, struct sip_req *r)
 			sip_buf_free(&callee);
 			/* 16.5: no target. An AOR with nobody registered is
 			 * temporarily unavailable; one that is nobody's is not found. */
-			reply(r, u->exists ? 480 : 404, NULL);
+			if (u->exists)
+				reply(r, 480, "Temporarily Unavailable (no registered contact)");
+			else
+				reply(r, 404, "Not Found (no such user)");
 			sip_buf_free(&strs);
 			return;
 		}
