@@ -220,13 +220,13 @@ static enum sip_txn_proto txn_proto(enum sip_tp tp)
 	}
 }
 
-static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len)
+static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct server *s = arg;
 	struct sip_net_dest nd = { .tp = net_tp(d->proto), .conn_id = d->conn_id };
 
 	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
-	return sip_net_send(s->env.net, &nd, buf, len, NULL);
+	return sip_net_send(s->env.net, &nd, buf, len, conn_id);
 }
 
 static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
