@@ -28,9 +28,10 @@
 
 static size_t sent_bytes, sent_msgs;
 
-static int sink_send(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len)
+static int sink_send(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len, uint64_t *conn_id)
 {
 	(void)arg;
+	(void)conn_id;
 	(void)dst;
 	(void)buf;
 	sent_bytes += len;

@@ -138,6 +138,10 @@ struct sip_events_config {
 	uint32_t pub_min_expires;   /* PUBLISH Min-Expires; 0: 60 */
 	uint32_t pub_max_expires;   /* 0: 86400 */
 	uint32_t pub_default_expires; /* PUBLISH without Expires (RFC 3903 6 step 4); 0: 3600 */
+	uint32_t max_subs_per_watcher; /* subscriptions one watcher may hold; a SUBSCRIBE that
+					* would create one more gets 403 "Forbidden (too many
+					* subscriptions)"; refreshes, unsubscribes, fetches and
+					* restores are never refused; 0: no limit */
 	struct sip_str contact;     /* Contact of the notifier, e.g. "<sip:ps.example.com>" (required) */
 };
 
@@ -148,8 +152,8 @@ int sip_events_alloc(struct sip_events **evp, const struct sip_events_config *cf
 void sip_events_free(struct sip_events *ev);
 
 /* Process a SUBSCRIBE. On 0, *resp is the response to send (the caller frees it):
- * 200 (never 202, RFC 6665 8.3.1), 204 (RFC 5839 6.3), 400, 406, 423, 481, 489, 500,
- * 603. NOTIFYs it triggers go out through send_notify before the call returns; the
+ * 200 (never 202, RFC 6665 8.3.1), 204 (RFC 5839 6.3), 400, 403 (the watcher's
+ * max_subs_per_watcher reached), 406, 423, 481, 489, 500, 603. NOTIFYs it triggers go out through send_notify before the call returns; the
  * server may hold them until the response is on its way (a NOTIFY may also overtake
  * the 200, RFC 6665 4.1.2.4). persist_sub is called before the call returns too, so
  * the server can send the 200 once that record is committed (nothing acknowledged
@@ -244,6 +248,8 @@ int sip_events_etag(struct sip_events *ev, struct sip_str resource, struct sip_s
 int sip_events_body(struct sip_events *ev, struct sip_str resource, struct sip_str package,
 		    struct sip_str *ctype, struct sip_str *body);
 size_t sip_events_sub_count(const struct sip_events *ev);
+/* The subscriptions watcher holds (the count max_subs_per_watcher limits). */
+size_t sip_events_watcher_sub_count(const struct sip_events *ev, struct sip_str watcher);
 size_t sip_events_pub_count(const struct sip_events *ev);
 
 /* ---- PIDF (RFC 3863), used by the presence package ---- */

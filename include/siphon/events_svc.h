@@ -34,6 +34,8 @@ struct sip_events_svc;
 struct sip_events_svc_config {
 	uint32_t min_expires, max_expires;         /* SUBSCRIBE; 0: the core's defaults */
 	uint32_t pub_min_expires, pub_max_expires; /* PUBLISH; 0: the core's defaults */
+	uint32_t max_subs_per_watcher;  /* per watcher (the authenticated user, else the
+					   canonical From URI); 0: no limit (events.h) */
 };
 
 /* Create the service and its notifier on env (borrowed; must outlive it) and set

@@ -83,13 +83,47 @@ size_t sip_net_addr_ip(char *dst, const struct sip_net_addr *a);
 #define SIP_NET_ADDRSTR 56
 size_t sip_net_addr_format(char *dst, const struct sip_net_addr *a);
 
+/* A host and port as told to peers (Via sent-by, Record-Route, Contact): a name
+ * or an IP literal, IPv6 in brackets. host "" means not set. */
+#define SIP_NET_HOSTMAX 256
+struct sip_net_hostport {
+	char host[SIP_NET_HOSTMAX];   /* NUL-terminated */
+	uint16_t port;                /* 0: not given */
+};
+/* "host:port" text of a struct sip_net_hostport: dst holds SIP_NET_HOSTPORTSTR bytes. */
+#define SIP_NET_HOSTPORTSTR (SIP_NET_HOSTMAX + 6)
+
 /* A listening socket spec: "udp:ADDR:PORT", "tcp:...", "tls:...", IPv6 as
- * "udp:[::1]:5060". Port 0 asks the kernel for a free port. 0 or -EINVAL. */
+ * "udp:[::1]:5060". Port 0 asks the kernel for a free port. An optional suffix
+ * "/advertise=HOST[:PORT]" names the address peers are told to use for this socket
+ * (Kamailio's "advertise", OpenSIPS's "as"): a bind to 0.0.0.0, a private address
+ * behind a static NAT, or a DNS name. HOST is a host name or an IP literal (IPv6 in
+ * brackets), not a wildcard; PORT defaults to the bound port. Without it a
+ * wildcard bind advertises the host's primary address (sip_net_primary_addr).
+ * 0 or -EINVAL. */
 struct sip_listen_spec {
 	enum sip_tp tp;
 	struct sip_net_addr addr;
+	struct sip_net_hostport advertise; /* host "": none given */
 };
 int sip_listen_spec_parse(struct sip_listen_spec *out, const char *spec);
+/* Why spec does not parse (static text naming the fault), or NULL when it does. */
+const char *sip_listen_spec_check(const char *spec);
+
+/* Does a names the unspecified address (0.0.0.0 or ::)? */
+bool sip_net_addr_is_any(const struct sip_net_addr *a);
+/* IP text as it goes in a URI or a Via sent-by: IPv6 in brackets. dst holds
+ * SIP_NET_IPSTR + 2 bytes. Returns the length. */
+size_t sip_net_addr_host(char *dst, const struct sip_net_addr *a);
+/* The local address the kernel would send from towards `towards`: a UDP socket is
+ * connected (a route lookup, no packet leaves) and asked for its name. Port 0.
+ * 0, or a negative errno (-ENETUNREACH when there is no route). */
+int sip_net_source_addr(struct sip_net_addr *out, const struct sip_net_addr *towards);
+/* The host's primary address of family (AF_INET or AF_INET6): the source address
+ * towards the default route (probed with the documentation addresses 192.0.2.1 and
+ * 2001:db8::1, which no host uses, so the default route is what the kernel picks),
+ * or the loopback address (127.0.0.1, ::1) when there is no route. Port 0. */
+void sip_net_primary_addr(struct sip_net_addr *out, int family);
 
 struct sip_net;
 struct sip_listener;
@@ -181,6 +215,32 @@ int sip_net_listen(struct sip_net *net, const struct sip_listen_spec *spec,
 		   struct sip_listener **lisp);
 const struct sip_net_addr *sip_listener_addr(const struct sip_listener *lis);
 enum sip_tp sip_listener_tp(const struct sip_listener *lis);
+/* What peers are told to use for lis (Via sent-by, Record-Route, Contact): the
+ * spec's advertise= (port: the bound one unless given); else, for a wildcard
+ * bind, the host's primary address (sip_net_primary_addr, probed once at listen
+ * time) with the bound port; else the bound address. Logged at listen time. */
+const struct sip_net_hostport *sip_listener_advertised(const struct sip_listener *lis);
+/* True when the advertised address came from the spec's advertise=. */
+bool sip_listener_advertise_explicit(const struct sip_listener *lis);
+/* Iterate the listeners: NULL gives the first, then each in turn, NULL at the end. */
+struct sip_listener *sip_net_listener_next(struct sip_net *net, struct sip_listener *prev);
+/* "host:port" (SIP_NET_HOSTPORTSTR bytes) to advertise to the peer that sent a
+ * message from src, e.g. as the Contact and Via of requests in a dialog it opened:
+ * the listener's explicit advertise= when there is one; else the local address the
+ * message came to when it is a real address (for a stream, the connection's own
+ * address, exact even on a wildcard bind); else the listener's advertised address.
+ * Limit: a UDP datagram to a wildcard socket gets the listener's advertised
+ * address, not its actual destination (IP_PKTINFO needs recvmsg, which libuv's UDP
+ * receive does not expose). Returns the length (0 with dst "" if src knows no
+ * local address). */
+size_t sip_net_src_advertised(char *dst, const struct sip_net_src *src);
+/* Every host:port this net answers to, for recognising URIs that point at us
+ * (RFC 3261 16.4, 16.3 item 4): per listener its advertised address and its bound
+ * address, and for a wildcard bind every address of that family on the host's
+ * interfaces (getifaddrs). cb gets host text (IPv6 in brackets; valid during the
+ * call) and port; an address may come more than once. */
+typedef void (*sip_net_self_cb)(void *arg, struct sip_str host, uint16_t port);
+void sip_net_self_each(struct sip_net *net, sip_net_self_cb cb, void *arg);
 /* A listener of transport tp for talking to want (NULL: any): same address family,
  * preferring a wildcard bind or one on the same side of loopback as want, then
  * the one opened first; NULL if none. UDP sends without dst->lis use it; the

@@ -12,6 +12,12 @@
  *
  *   [server]    listen = udp:127.0.0.1:5060   (repeat for more; the first listen on
  *                                              the command line replaces the file's)
+ *               listen = udp:0.0.0.0:5060/advertise=sip.example.com:5060
+ *                                             (the address peers are told for that
+ *                                              socket: Via, Record-Route, Contact;
+ *                                              see sip_listen_spec_parse. Without it
+ *                                              a wildcard bind advertises the host's
+ *                                              primary address)
  *               domain = localhost
  *               db = siphon.db
  *               auth = on | off               (--no-auth is auth = off)
@@ -37,7 +43,18 @@
  *   [auth]      nonce_lifetime = 300
  *               algorithms = sha-256, md5     (the challenges offered, SHA-256 first
  *                                              (RFC 8760); md5 alone for clients that
- *                                              read only the first one, e.g. SIPp) */
+ *                                              read only the first one, e.g. SIPp)
+ *   [limits]    max_message_size = 65535      (bytes of one message, 1024..1048576: a
+ *                                              request over it gets 413, or 513 when
+ *                                              its header block alone is over; over a
+ *                                              stream the connection then closes)
+ *               max_connections = 1024        (open TCP/TLS connections; more are
+ *                                              refused at accept)
+ *               subscriptions_per_user = 100  (subscriptions one watcher holds; a new
+ *                                              one beyond is 403; 0: no limit)
+ *               request_rate = 0              (requests per second per source IP; 0:
+ *                                              off; beyond: 503 with Retry-After)
+ *               request_burst = 0             (the token bucket's depth; 0: 2 x rate) */
 #ifndef SIPHON_SERVER_H
 #define SIPHON_SERVER_H
 
@@ -68,6 +85,13 @@ struct sip_server_config {
 	uint32_t nonce_lifetime;
 	uint32_t proxy_timer_c_ms, proxy_decline_wait_ms; /* 0: the proxy core's defaults */
 	unsigned auth_algs;         /* SIP_DIGEST_BIT mask offered in challenges; 0: both */
+	/* [limits] (DESIGN.md: limits configurable with safe defaults; the defaults and
+	 * their reasons are in config.c). */
+	uint32_t max_message_size;
+	uint32_t max_connections;
+	uint32_t subs_per_user;     /* 0: no limit */
+	uint32_t request_rate;      /* per source IP per second; 0: off */
+	uint32_t request_burst;     /* 0: 2 x request_rate */
 };
 
 /* The embedded defaults: UDP and TCP on 127.0.0.1:5060, domain localhost,

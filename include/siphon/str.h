@@ -47,6 +47,18 @@ struct sip_str sip_str_trim(struct sip_str s);
 int sip_str_to_u32(struct sip_str s, uint32_t *out);
 int sip_str_to_u64(struct sip_str s, uint64_t *out);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+static inline int sip_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* First occurrence of c in s: its index, or -1. */
 long sip_str_chr(struct sip_str s, char c);
 

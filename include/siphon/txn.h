@@ -24,7 +24,9 @@
  * call the TU made (sip_txn_respond, sip_txn_client_alloc), so a transaction pointer
  * stays valid until its SIP_TXN_EV_TERMINATED event; after that callback returns it
  * is freed. Callbacks are copied before the call and called after the state is
- * updated. A call that returns an error never calls a callback.
+ * updated. A call that returns an error never calls a callback. A transport
+ * error the transport reports while the layer is inside one of its sends or a
+ * TU callback waits for a zero-delay timer (sip_txn_layer_transport_error).
  * Not thread-safe: one layer per event loop. */
 #ifndef SIPHON_TXN_H
 #define SIPHON_TXN_H
@@ -67,13 +69,20 @@ struct sip_txn_dest {
 
 /* The transport interface (implemented by src/net; a test double in unit tests).
  * send: hand buf[0..len) to the transport for dst. Returns 0 when accepted, or a
- * negative error (the transaction reports it to the TU: 17.1.4, 17.2.4). It must not
- * call back into the transaction layer; the bytes need not outlive the call.
+ * negative error (the transaction reports it to the TU: 17.1.4, 17.2.4); the bytes
+ * need not outlive the call. On success *conn_id is the stream connection the
+ * bytes went on or were queued on, a new one when send opened it (0: none, UDP):
+ * the layer records it as the transaction's destination (sip_txn_dest), so a later
+ * failure of that connection, reported with sip_txn_layer_transport_error, finds
+ * the transaction that opened it (a TCP connect refused, a TLS handshake or
+ * certificate check that fails). send must not call the layer, except that it
+ * may report such a failure with sip_txn_layer_transport_error inside the call
+ * (a write that fails and closes the connection); the layer delivers that report
+ * after the call, from a zero-delay timer.
  * reliable: is the transport used for dst reliable? NULL means "every protocol
- * except UDP". An asynchronous failure found later (a TCP connect that fails) is
- * reported with sip_txn_layer_transport_error. */
+ * except UDP". */
 struct sip_txn_transport {
-	int (*send)(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len);
+	int (*send)(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len, uint64_t *conn_id);
 	bool (*reliable)(void *arg, const struct sip_txn_dest *dst);
 	void *arg;
 };
@@ -155,8 +164,16 @@ int sip_txn_layer_send(struct sip_txn_layer *l, const struct sip_txn_dest *dst, 
 
 /* The transport reports that sending to conn_id failed after send returned 0 (a
  * connection that closed or never opened). Every transaction whose destination is
- * that connection gets a TRANSPORT_ERROR (client transactions then terminate,
- * 17.1.4; server transactions keep their state, RFC 6026 8.8). O(transactions). */
+ * that connection (the one its send used or opened) gets a TRANSPORT_ERROR
+ * (client transactions then terminate, 17.1.4: the TU acts as on a 503, 8.1.3.1;
+ * server transactions keep their state, RFC 6026 8.8). O(transactions).
+ * Delivered at once when called from outside the layer (the transport's own event
+ * callback); when it comes in while the layer is busy (inside a send, or inside
+ * a TU callback: a synchronous report), it is queued and delivered from a
+ * zero-delay timer, so no TU callback is re-entered and no transaction is freed
+ * under a caller that holds it. A client transaction ends once: a report for a
+ * transaction that already ended (its send failed, the report came too) is
+ * dropped. */
 void sip_txn_layer_transport_error(struct sip_txn_layer *l, uint64_t conn_id, int err);
 
 /* Start a client transaction: send req to dst and run 17.1.1 (INVITE) or 17.1.2.
@@ -205,7 +222,8 @@ bool sip_txn_is_reliable(const struct sip_txn *t);
  * transaction has dropped it (sip_txn_lean). */
 struct sip_msg *sip_txn_request(const struct sip_txn *t);
 /* Where the transaction sends: the request's destination (client) or the response
- * destination computed from the request's source and top Via (server, 18.2.2). */
+ * destination computed from the request's source and top Via (server, 18.2.2);
+ * conn_id is the stream connection its last send used (transport send). */
 const struct sip_txn_dest *sip_txn_dest(const struct sip_txn *t);
 
 /* Matching (17.1.3, 17.2.3), for the TU and for tests: the transaction m would be

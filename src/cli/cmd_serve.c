@@ -1,8 +1,11 @@
 /* siphon serve: the SIP server (registrar today; proxy and events to come).
  *
- *   siphon serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]
+ *   siphon serve [--listen PROTO:ADDR:PORT[/advertise=HOST[:PORT]]]... [--domain D]
+ *                [--db FILE] [--no-auth]
  *                [--config FILE] [--log-level error|warn|info|debug]
  *                [--tls-ca FILE] [--tls-verify on|off]
+ *                [--max-message-size N] [--max-connections N]
+ *                [--subscriptions-per-user N] [--request-rate N] [--request-burst N]
  *
  * Settings come from the embedded defaults, then --config FILE (INI, see
  * include/siphon/server.h), then the other options; SIGTERM or SIGINT stops it. */
@@ -38,7 +41,7 @@ int cmd_serve(int argc, char **argv)
 		}
 	}
 	for (int i = 1; i < argc; i++) {
-		const char *opt = argv[i], *key = NULL;
+		const char *opt = argv[i], *key = NULL, *sect = "server";
 
 		if (!strcmp(opt, "--config")) {
 			i++;
@@ -64,6 +67,13 @@ int cmd_serve(int argc, char **argv)
 			key = "tls_ca";
 		else if (!strcmp(opt, "--tls-verify"))
 			key = "tls_verify";
+		else if (!strcmp(opt, "--max-message-size") || !strcmp(opt, "--max-connections") ||
+			 !strcmp(opt, "--subscriptions-per-user") || !strcmp(opt, "--request-rate") ||
+			 !strcmp(opt, "--request-burst")) {
+			/* [limits]: the key is the option without "--" ('-' is '_'). */
+			key = opt + 2;
+			sect = "limits";
+		}
 		if (!key || i + 1 >= argc) {
 			fprintf(stderr, "siphon serve: %s '%s'\n", key ? "missing value for" : "unknown option", opt);
 			sip_server_config_free(&c);
@@ -76,7 +86,7 @@ int cmd_serve(int argc, char **argv)
 			c.nlisten = 0;
 			cli_listen = true;
 		}
-		if (sip_server_config_set(&c, "server", key, argv[++i], msg, sizeof(msg)) != 0) {
+		if (sip_server_config_set(&c, sect, key, argv[++i], msg, sizeof(msg)) != 0) {
 			fprintf(stderr, "siphon serve: %s\n", msg);
 			sip_server_config_free(&c);
 			return CLI_USAGE;

@@ -4,12 +4,19 @@
  * before any handler runs; max_args -1 means unbounded. A handler gets argv with
  * argv[0] = the command name and returns the process exit status. */
 SIPHON_CMD(serve, cmd_serve, 0, 0,
-	   "serve [--listen PROTO:ADDR:PORT]... [--domain D] [--db FILE] [--no-auth]\n"
+	   "serve [--listen PROTO:ADDR:PORT[/advertise=HOST[:PORT]]]... [--domain D] [--db FILE] [--no-auth]\n"
 	   "       [--config FILE] [--log-level error|warn|info|debug] [--tls-ca FILE] [--tls-verify on|off]\n"
+	   "       [--max-message-size N] [--max-connections N] [--subscriptions-per-user N]\n"
+	   "       [--request-rate N] [--request-burst N]\n"
 	   "  defaults: udp and tcp on 127.0.0.1:5060, domain localhost, db siphon.db;\n"
+	   "  /advertise=HOST[:PORT] is the address peers are told (Via, Record-Route, Contact) for that\n"
+	   "  socket, e.g. udp:0.0.0.0:5060/advertise=sip.example.com (port: the bound one); without it a\n"
+	   "  0.0.0.0 or [::] bind advertises the host's primary address (logged at start);\n"
 	   "  TLS servers it connects to are verified against the system's CAs (or --tls-ca);\n"
 	   "  the config file is INI ([server] listen/domain/db/auth/log_level/tls_cert/tls_key/tls_ca/tls_verify,\n"
-	   "  [registrar] min_expires/max_expires/default_expires/max_bindings)",
+	   "  [registrar] min_expires/max_expires/default_expires/max_bindings,\n"
+	   "  [limits] max_message_size (65535) / max_connections (1024) / subscriptions_per_user (100)\n"
+	   "  / request_rate (0: off) / request_burst (0: 2 x rate))",
 	   "run the SIP server (registrar with digest authentication, SQLite store)")
 SIPHON_CMD(parse, cmd_parse, 0, 1, "parse [--json] [FILE|-]",
 	   "check one SIP message (FILE or stdin): summary or --json, exit 0 if valid, 1 with the reason and line if not; a file without any CR has its LF line ends read as CRLF")

@@ -34,7 +34,6 @@ struct ua_req {
 	bool done;                 /* the final result has been delivered */
 	bool has_dst;
 	struct sip_txn_dest dst;
-	uint64_t conn_id;          /* the stream connection the request was sent on */
 	/* The spec, copied, to resend with credentials (22.2). */
 	char *method, *ruri, *to, *call_id, *contact_value, *headers, *route, *ctype, *body;
 	size_t body_len;
@@ -42,8 +41,6 @@ struct ua_req {
 	struct sip_dialog *dlg;    /* borrowed from the command */
 };
 
-static void deliver(struct ua *ua, struct ua_req *r, struct ua_result *res);
-static bool retry_next(struct ua *ua, struct ua_req *r);
 
 int ua_exit_for(int code)
 {
@@ -297,7 +294,7 @@ static void dest_text(char *out, size_t sz, enum sip_tp tp, const struct sip_net
 		*p = (char)tolower((unsigned char)*p);
 }
 
-static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len)
+static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct ua *ua = arg;
 	struct sip_net_dest nd = { .tp = to_net_tp(d->proto), .conn_id = d->conn_id };
@@ -310,7 +307,7 @@ static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, siz
 		nd.tls_host = sip_str_from_cstr(ua->tls_host);
 	dest_text(peer, sizeof(peer), nd.tp, &nd.remote);
 	print_wire(ua, true, peer, buf, len);
-	return sip_net_send(ua->net, &nd, buf, len, &ua->sent_conn_id);
+	return sip_net_send(ua->net, &nd, buf, len, conn_id);
 }
 
 static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
@@ -339,29 +336,12 @@ static void net_error(const struct sip_net_dest *dst, int err, void *arg)
 		ua_stop(ua, UA_EXIT_ERROR);
 		return;
 	}
-	if (!ua->txl)
-		return;
-	sip_txn_layer_transport_error(ua->txl, dst->conn_id, err);
-	/* A connection we opened for a request that failed (refused, reset): the
-	 * transaction's destination has no connection id yet, so the layer above
-	 * cannot match it; the request ends here (17.1.4) or goes to the next target
-	 * (RFC 3263 4.3). Its transaction runs on, unheard. */
-	for (bool again = dst->conn_id != 0; again;) {
-		/* From the start after each one: the callbacks may send and link requests. */
-		again = false;
-		for (struct ua_req *r = ua->reqs; r; r = r->next) {
-			if (r->conn_id != dst->conn_id || r->done)
-				continue;
-			r->conn_id = 0;
-			again = true;
-			if (!retry_next(ua, r)) {
-				struct ua_result res = { .code = 503, .final = true };
-				res.rtt_ms = (double)(uv_hrtime() - r->sent_ns) / 1e6;
-				deliver(ua, r, &res);
-			}
-			break;
-		}
-	}
+	/* A connection that failed (refused, reset): the layer knows which
+	 * transactions went out on it, also the one that opened it, and ends them
+	 * (17.1.4); client_event treats that as a 503 and tries the next target
+	 * (RFC 3263 4.3). */
+	if (ua->txl)
+		sip_txn_layer_transport_error(ua->txl, dst->conn_id, err);
 }
 
 static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg)
@@ -728,13 +708,11 @@ static int req_start(struct ua *ua, struct ua_req *r)
 	/* Credentials also go out unasked, for a challenge answered before (22.2). */
 	bool creds = sip_msg_has(m, SIP_HDR_AUTHORIZATION) || sip_msg_has(m, SIP_HDR_PROXY_AUTHORIZATION);
 
-	ua->sent_conn_id = 0;
 	err = sip_txn_client_alloc(&r->txn, ua->txl, m, d, client_event, ua);
 	if (err) {
 		sip_msg_free(m);
 		return err;
 	}
-	r->conn_id = ua->sent_conn_id; /* the transaction sent at once */
 	r->sent_ns = uv_hrtime();
 	/* m is the transaction's now, and lives as long as it. */
 	memcpy(&na.u, &d->addr, sizeof(na.u));
@@ -1107,10 +1085,21 @@ int ua_init(struct ua *ua, const struct ua_opts *opt, const char *target_uri)
 		fprintf(stderr, "siphon: transport must be udp, tcp or tls\n");
 		return UA_EXIT_USAGE;
 	}
+	/* RFC 3261 26.2.2, 19.1.2: a sips: target is reached over TLS on every hop,
+	 * the first one (--proxy) included; anything else would send it in clear. */
+	if (uri.scheme == SIP_URI_SIPS && ua->tp != SIP_TP_TLS) {
+		if (opt->transport || hop->transport.len) {
+			fprintf(stderr, "siphon: a sips: URI is reached over TLS only (RFC 3261 26.2.2); "
+					"drop --transport or the proxy's transport=\n");
+			return UA_EXIT_USAGE;
+		}
+		ua->tp = SIP_TP_TLS;
+	}
 	/* RFC 3263 4: NAPTR, SRV, then A/AAAA (a numeric IP or a port skips the
-	 * first two; --transport or transport= fix the transport). */
+	 * first two; --transport or transport= fix the transport, TLS for sips:). */
 	sip_str_copy(ua->hop_name, sizeof(ua->hop_name), hop->maddr.len ? hop->maddr : hop->host);
-	err = resolve_uri(&ua->targets, hop, opt->transport ? ua->tp : SIP_TP_NONE);
+	err = resolve_uri(&ua->targets, hop,
+			  opt->transport || (uri.scheme == SIP_URI_SIPS && hop != &uri) ? ua->tp : SIP_TP_NONE);
 	if (err) {
 		fprintf(stderr, "siphon: cannot resolve %s (%s)\n", ua->hop_name, sip_dns_strerror(err));
 		return UA_EXIT_ERROR;

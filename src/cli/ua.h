@@ -142,7 +142,6 @@ struct ua {
 	bool stopping;
 	int sigints;
 	uint64_t last_sigint_ns;
-	uint64_t sent_conn_id;    /* the stream connection of the last send (0: UDP) */
 };
 
 /* Set up the loop, resolve target_uri (or opt->proxy), open the listener.

@@ -150,15 +150,18 @@ int sip_msg_frame(const char *buf, size_t len, size_t last_len, const struct sip
 	if (from > n)
 		from = 0;
 	hend = find_header_end(p, from, n);
+	/* Over the size limit: RFC 3261 21.4.11 413 when the body is what makes it too
+	 * large (the client may retry without it, 8.1.3.5), 21.5.7 513 Message Too
+	 * Large when the header block alone is. */
 	if (!hend) {
 		if (n > lim.max_msg_size)
-			return fail(err, SIP_ETOOBIG, 413, "Request Entity Too Large", s);
+			return fail(err, SIP_ETOOBIG, 513, "Message Too Large", s);
 		*skip = s;
 		*msg_len = 0;
 		return SIP_EINCOMPLETE;
 	}
 	if (hend > lim.max_msg_size)
-		return fail(err, SIP_ETOOBIG, 413, "Request Entity Too Large", s);
+		return fail(err, SIP_ETOOBIG, 513, "Message Too Large", s);
 
 	r = find_content_length(p, hend, &clen, &bad_off, &why);
 	if (r < 0)

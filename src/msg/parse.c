@@ -9,6 +9,7 @@
  * only a message with an unusual number of headers or values chains an arena
  * block. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "siphon/err.h"
 
@@ -486,8 +487,14 @@ int sip_msg_parse(struct sip_msg **mp, const char *buf, size_t len, const struct
 		bool resp = len - skip >= 4 && (buf[skip] | 0x20) == 's' &&
 			    (buf[skip + 1] | 0x20) == 'i' && (buf[skip + 2] | 0x20) == 'p' &&
 			    buf[skip + 3] == '/';
-		return fail(err, SIP_ETOOBIG, resp ? 513 : 413,
-			    resp ? "Message Too Large" : "Request Entity Too Large", skip);
+		/* A request whose header block ends within the limit is too large because
+		 * of its body: 413 (RFC 3261 21.4.11; the client may retry without it,
+		 * 8.1.3.5). Otherwise the message as such is: 513 (21.5.7). */
+		size_t hlen = lim.max_msg_size < len - skip ? lim.max_msg_size : len - skip;
+		bool for_body = !resp && memmem(buf + skip, hlen, "\r\n\r\n", 4) != NULL;
+
+		return fail(err, SIP_ETOOBIG, for_body ? 413 : 513,
+			    for_body ? "Request Entity Too Large" : "Message Too Large", skip);
 	}
 	if (len == skip)
 		return fail(err, SIP_EPARSE, 400, "Bad Request (Empty message)", skip);

@@ -2,6 +2,8 @@
  * step that turns received bytes into messages for the layer above. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +48,31 @@ int sip_net_alloc(struct sip_net **netp, const struct sip_net_config *cfg)
 	return 0;
 }
 
+/* What lis tells peers (sip_listener_advertised): the spec's advertise=, else
+ * the primary address for a wildcard bind, else the bound address. The port is
+ * the bound one (the kernel's, when the spec asked for 0) unless given. */
+static void listener_advertise(struct sip_listener *lis, const struct sip_net_hostport *want)
+{
+	uint16_t port = sip_net_addr_port(&lis->addr);
+
+	if (want && want->host[0]) {
+		lis->adv = *want;
+		lis->adv_explicit = true;
+		if (!lis->adv.port)
+			lis->adv.port = port;
+		return;
+	}
+	if (sip_net_addr_is_any(&lis->addr)) {
+		struct sip_net_addr a;
+
+		sip_net_primary_addr(&a, lis->addr.u.sa.sa_family);
+		sip_net_addr_host(lis->adv.host, &a);
+	} else {
+		sip_net_addr_host(lis->adv.host, &lis->addr);
+	}
+	lis->adv.port = port;
+}
+
 int sip_net_listen(struct sip_net *net, const struct sip_listen_spec *spec,
 		   struct sip_listener **lisp)
 {
@@ -88,8 +115,13 @@ int sip_net_listen(struct sip_net *net, const struct sip_listen_spec *spec,
 		return err;
 	lis->next = net->listeners;
 	net->listeners = lis;
+	listener_advertise(lis, &spec->advertise);
 	sip_net_addr_format(where, &lis->addr);
-	sip_log_info("net", "listening on %s:%s", sip_tp_name(lis->tp), where);
+	if (lis->adv_explicit || sip_net_addr_is_any(&lis->addr))
+		sip_log_info("net", "listening on %s:%s, advertising %s:%u", sip_tp_name(lis->tp),
+			     where, lis->adv.host, lis->adv.port);
+	else
+		sip_log_info("net", "listening on %s:%s", sip_tp_name(lis->tp), where);
 	if (lisp)
 		*lisp = lis;
 	return 0;
@@ -105,18 +137,83 @@ enum sip_tp sip_listener_tp(const struct sip_listener *lis)
 	return lis->tp;
 }
 
+const struct sip_net_hostport *sip_listener_advertised(const struct sip_listener *lis)
+{
+	return &lis->adv;
+}
+
+bool sip_listener_advertise_explicit(const struct sip_listener *lis)
+{
+	return lis->adv_explicit;
+}
+
+struct sip_listener *sip_net_listener_next(struct sip_net *net, struct sip_listener *prev)
+{
+	return prev ? prev->next : net->listeners;
+}
+
+static size_t hostport_format(char *dst, const char *host, uint16_t port)
+{
+	int n = snprintf(dst, SIP_NET_HOSTPORTSTR, "%s:%u", host, port);
+
+	return n > 0 && n < SIP_NET_HOSTPORTSTR ? (size_t)n : 0;
+}
+
+size_t sip_net_src_advertised(char *dst, const struct sip_net_src *src)
+{
+	const struct sip_listener *lis = src->lis;
+	int fam = src->local.u.sa.sa_family;
+
+	dst[0] = '\0';
+	if (lis && lis->adv_explicit)
+		return hostport_format(dst, lis->adv.host, lis->adv.port);
+	if ((fam == AF_INET || fam == AF_INET6) && !sip_net_addr_is_any(&src->local))
+		return sip_net_addr_format(dst, &src->local);
+	if (lis)
+		return hostport_format(dst, lis->adv.host, lis->adv.port);
+	return 0;
+}
+
+void sip_net_self_each(struct sip_net *net, sip_net_self_cb cb, void *arg)
+{
+	struct ifaddrs *ifs = NULL;
+	bool ifs_read = false;
+	char host[SIP_NET_IPSTR + 2];
+
+	for (struct sip_listener *l = net->listeners; l; l = l->next) {
+		uint16_t port = sip_net_addr_port(&l->addr);
+		int fam = l->addr.u.sa.sa_family;
+
+		cb(arg, sip_str_from_cstr(l->adv.host), l->adv.port);
+		if (!sip_net_addr_is_any(&l->addr)) {
+			cb(arg, (struct sip_str){ host, sip_net_addr_host(host, &l->addr) }, port);
+			continue;
+		}
+		/* A wildcard socket is reached at every address of its family. */
+		if (!ifs_read) {
+			ifs_read = true;
+			if (getifaddrs(&ifs) != 0)
+				ifs = NULL;
+		}
+		for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+			struct sip_net_addr a;
+
+			if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+				continue;
+			memset(&a, 0, sizeof(a));
+			memcpy(&a.u, i->ifa_addr, fam == AF_INET6 ? sizeof(a.u.in6) : sizeof(a.u.in4));
+			cb(arg, (struct sip_str){ host, sip_net_addr_host(host, &a) }, port);
+		}
+	}
+	if (ifs)
+		freeifaddrs(ifs);
+}
+
 static bool addr_is_loopback(const struct sip_net_addr *a)
 {
 	if (a->u.sa.sa_family == AF_INET)
 		return (ntohl(a->u.in4.sin_addr.s_addr) >> 24) == 127;
 	return IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr);
-}
-
-static bool addr_is_any(const struct sip_net_addr *a)
-{
-	if (a->u.sa.sa_family == AF_INET)
-		return a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(&a->u.in6.sin6_addr);
 }
 
 struct sip_listener *sip_net_find_listener(struct sip_net *net, enum sip_tp tp,
@@ -136,7 +233,7 @@ struct sip_listener *sip_net_find_listener(struct sip_net *net, enum sip_tp tp,
 		if (want) {
 			if (l->addr.u.sa.sa_family != want->u.sa.sa_family)
 				continue;
-			if (addr_is_any(&l->addr) ||
+			if (sip_net_addr_is_any(&l->addr) ||
 			    addr_is_loopback(&l->addr) == addr_is_loopback(want))
 				score = 1;
 		}

@@ -37,6 +37,8 @@ struct sip_listener {
 	struct sip_net *net;
 	enum sip_tp tp;
 	struct sip_net_addr addr;         /* bound address (real port) */
+	struct sip_net_hostport adv;      /* advertised (sip_listener_advertised) */
+	bool adv_explicit;                /* adv came from the spec's advertise= */
 	const struct sip_transport_ops *ops; /* streams */
 	struct sip_listener *next;
 	union {

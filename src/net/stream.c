@@ -506,8 +506,8 @@ keep:
 	rest = n - off;
 	if (rest > max) {
 		/* Headers that never end (or a body beyond the limit the parser did
-		 * not catch): close without buffering more. */
-		struct sip_parse_error big = { 413, "Request Entity Too Large", n };
+		 * not catch): close without buffering more; RFC 3261 21.5.7. */
+		struct sip_parse_error big = { 513, "Message Too Large", n };
 
 		conn_frame_error(c, p + off, rest, &big, SIP_ETOOBIG);
 		return 0;

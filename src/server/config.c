@@ -10,6 +10,7 @@
 #include <ini.h>
 
 #include "siphon/auth.h"
+#include "siphon/net.h"
 #include "siphon/server.h"
 
 static int set_str(char **dst, const char *v)
@@ -21,6 +22,78 @@ static int set_str(char **dst, const char *v)
 	free(*dst);
 	*dst = s;
 	return 0;
+}
+
+static bool key_is(const char *key, const char *name);
+static int parse_u32(uint32_t *out, const char *v);
+
+/* ------------------------------------------------------------------ [limits] */
+
+/* The [limits] defaults (DESIGN.md: "limits ... are configurable with safe
+ * defaults"):
+ * - max_message_size 65535: RFC 3261 18.1.1 requires handling messages up to the
+ *   largest UDP datagram (65,535 bytes with the IP and UDP headers); a stream
+ *   connection buffers at most this much of an incomplete message, so 1024
+ *   connections hold at most 64 MiB of partial input.
+ * - max_connections 1024: the net layer's own default; each connection is a file
+ *   descriptor, so raising it means raising `ulimit -n` too (the usual soft limit
+ *   is 1024).
+ * - subscriptions_per_user 100: a phone watching a busy-lamp field of a few dozen
+ *   keys plus presence and message-summary stays well below; a runaway client
+ *   cannot fill the notifier (each subscription is a few hundred bytes, a store
+ *   row and NOTIFY traffic).
+ * - request_rate 0 (off): a per-IP rate has no safe universal value. Many users
+ *   behind one NAT or SBC share an address, and a proxy peer forwards all its
+ *   users' traffic from one; the bench drives 5,000 requests/s from 127.0.0.1. An
+ *   operator facing the open Internet sets it (200/s with the default burst of
+ *   400 suits a site of a few hundred users per address). */
+static void config_limits_init(struct sip_server_config *c)
+{
+	c->max_message_size = 65535;
+	c->max_connections = 1024;
+	c->subs_per_user = 100;
+	c->request_rate = 0;
+	c->request_burst = 0;
+}
+
+/* One [limits] key: 1 when it was one (err set), 0 when not. */
+static int config_limits_set(struct sip_server_config *c, const char *key, const char *value,
+			     int *err)
+{
+	uint32_t v;
+
+	if (key_is(key, "max_message_size")) {
+		/* Below 1 KiB an INVITE with SDP no longer fits; beyond 1 MiB a
+		 * connection's buffer is a memory lever for its peer. */
+		*err = parse_u32(&v, value);
+		if (!*err && (v < 1024 || v > 1048576))
+			*err = -EINVAL;
+		if (!*err)
+			c->max_message_size = v;
+	} else if (key_is(key, "max_connections")) {
+		*err = parse_u32(&v, value);
+		if (!*err && (v < 1 || v > 1000000))
+			*err = -EINVAL;
+		if (!*err)
+			c->max_connections = v;
+	} else if (key_is(key, "subscriptions_per_user")) {
+		*err = parse_u32(&c->subs_per_user, value);
+	} else if (key_is(key, "request_rate")) {
+		*err = parse_u32(&v, value);
+		if (!*err && v > 1000000)
+			*err = -EINVAL;
+		if (!*err)
+			c->request_rate = v;
+	} else if (key_is(key, "request_burst")) {
+		*err = parse_u32(&v, value);
+		if (!*err && v > 1000000)
+			*err = -EINVAL;
+		if (!*err)
+			c->request_burst = v;
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 int sip_server_config_init(struct sip_server_config *c)
@@ -35,6 +108,7 @@ int sip_server_config_init(struct sip_server_config *c)
 		 * commits at once). */
 		.commit_interval_us = 20000,
 	};
+	config_limits_init(c);
 	if (set_str(&c->domain, "localhost") || set_str(&c->db, "siphon.db") ||
 	    set_str(&c->listen[0], "udp:127.0.0.1:5060") || set_str(&c->listen[1], "tcp:127.0.0.1:5060")) {
 		sip_server_config_free(c);
@@ -100,9 +174,15 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 	bool au = any || !strcmp(section, "auth");
 	bool evs = !any && !strcmp(section, "events");
 	bool px = any || !strcmp(section, "proxy");
+	bool lim = any || !strcmp(section, "limits");
 	int err = -EINVAL;
 
 	if (srv && key_is(key, "listen")) {
+		const char *why = sip_listen_spec_check(value);
+		if (why) {
+			snprintf(msg, msgsz, "bad listen '%s': %s", value, why);
+			return -EINVAL;
+		}
 		if (c->nlisten >= SIP_SERVER_MAX_LISTEN) {
 			snprintf(msg, msgsz, "at most %d listen addresses", SIP_SERVER_MAX_LISTEN);
 			return -EINVAL;
@@ -160,6 +240,9 @@ int sip_server_config_set(struct sip_server_config *c, const char *section, cons
 		err = parse_u32(&c->proxy_timer_c_ms, value);
 	else if (px && key_is(key, "decline_wait"))
 		err = parse_u32(&c->proxy_decline_wait_ms, value);
+	else if (lim && config_limits_set(c, key, value, &err)) {
+		/* err says how it went */
+	}
 	else if (au && key_is(key, "algorithms")) {
 		char buf[64];
 		struct sip_str rest, item;

@@ -41,6 +41,7 @@ struct server {
 	uint32_t methods;              /* union of the services' methods, plus OPTIONS */
 	struct sip_registrar *registrar;
 	const struct sip_net_src *cur_src; /* the source of the message being received */
+	struct server_rl *rl;          /* [limits] request_rate; NULL: off */
 	char allow[160];
 	char supported[96];
 	bool signals_up;
@@ -219,7 +220,7 @@ static enum sip_txn_proto txn_proto(enum sip_tp tp)
 	}
 }
 
-static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len)
+static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct server *s = arg;
 	struct sip_net_dest nd = { .tp = net_tp(d->proto), .conn_id = d->conn_id };
@@ -227,7 +228,7 @@ static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, siz
 	if (d->tls_host)
 		nd.tls_host = sip_str_from_cstr(d->tls_host);
 	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
-	return sip_net_send(s->env.net, &nd, buf, len, NULL);
+	return sip_net_send(s->env.net, &nd, buf, len, conn_id);
 }
 
 static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
@@ -252,18 +253,65 @@ static bool stateful(struct server *s, struct sip_msg *m)
 	return false;
 }
 
+/* [limits] request_rate, before any service sees the request (ratelimit.c). ACK
+ * and CANCEL are never limited (an ACK completes a transaction already paid for;
+ * refusing a CANCEL would keep a call ringing), nor are responses, nor
+ * retransmissions of a request whose transaction exists (its answer is already
+ * owed). true: go on; false: m was answered with 503 or dropped, and freed. */
+static bool rate_ok(struct server *s, struct sip_msg *m, const struct sip_net_src *src, bool sf)
+{
+	uint32_t retry = 1;
+	enum server_rl_verdict v;
+	struct sip_out *o;
+	char peer[SIP_REQ_PEERSTR];
+
+	if (!s->rl || !m->is_request || m->method == SIP_METHOD_ACK || m->method == SIP_METHOD_CANCEL)
+		return true;
+	if (sf && sip_txn_match(s->env.txn, m))
+		return true;
+	v = server_rl_check(s->rl, &src->remote, uv_now(&s->loop), &retry);
+	if (v == SERVER_RL_PASS)
+		return true;
+	struct sip_req r = { .env = &s->env, .msg = m, .src = *src };
+	/* A source far over its rate over UDP gets nothing: its address may be
+	 * forged, and answers would make us a reflector. A stream peer has proved
+	 * its address (the handshake): it is always answered. */
+	if (v == SERVER_RL_DROP && src->tp == SIP_TP_UDP) {
+		if (sip_log_enabled(SIP_LOG_DEBUG))
+			sip_log_debug("server", "%.*s from %s: over the request rate, dropped",
+				      SIP_STR_ARG(m->method_str), sip_req_peer(&r, peer));
+		sip_req_done(&r);
+		return false;
+	}
+	log_answer(&r, 503, "over the request rate");
+	/* RFC 3261 21.5.4: 503 with Retry-After: the client may come back then
+	 * (and must not treat this server as failed for other requests, 20.33). */
+	if (sip_req_response(&o, &r, 503, NULL) == 0) {
+		if (sip_out_addf(o, SIP_HDR_RETRY_AFTER, "%u", retry) == 0)
+			(void)sip_req_send(&r, o);
+		else
+			sip_out_free(o);
+	}
+	sip_req_done(&r);
+	return false;
+}
+
 static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg)
 {
 	struct server *s = arg;
+
+	bool sf;
 
 	if (s->stopping) {
 		sip_msg_free(m);
 		return;
 	}
+	sf = m->is_request && stateful(s, m);
+	if (!rate_ok(s, m, src, sf))
+		return;
 	/* Responses, ACKs and CANCELs, and requests of stateful services, go through the
 	 * transaction layer; the rest is answered statelessly (8.2.7). */
-	if (!m->is_request || m->method == SIP_METHOD_ACK || m->method == SIP_METHOD_CANCEL ||
-	    stateful(s, m)) {
+	if (!m->is_request || m->method == SIP_METHOD_ACK || m->method == SIP_METHOD_CANCEL || sf) {
 		struct sip_txn_dest d = { .proto = txn_proto(src->tp), .conn_id = src->conn_id };
 		memcpy(&d.addr, &src->remote.u, sizeof(d.addr));
 		s->cur_src = src;
@@ -288,6 +336,10 @@ static void net_bad(const char *buf, size_t len, const struct sip_parse_error *p
 		return;
 	if (server_bad_answer(&s->env.out, buf, len, perr->status, perr->reason,
 			      sip_str_from_cstr(tag)) != 0)
+		return;
+	/* An answerable broken request counts against the source's rate too; over
+	 * it, it is not answered (no 503 for what we cannot even parse). */
+	if (s->rl && server_rl_check(s->rl, &src->remote, uv_now(&s->loop), NULL) != SERVER_RL_PASS)
 		return;
 	(void)sip_net_send(s->env.net, &d, s->env.out.p, s->env.out.len, NULL);
 }
@@ -448,6 +500,10 @@ static int start(struct server *s, const struct sip_server_config *c)
 		.tls_ca_file = c->tls_ca, .tls_ca_dir = c->tls_ca_dir, .tls_no_verify = !c->tls_verify,
 		/* 4 MiB, as the bench gives Kamailio (capped by net.core.rmem_max). */
 		.udp_rcvbuf = 4u << 20,
+		/* [limits]: the parser's size limit also caps what a stream connection
+		 * buffers (max_conn_rbuf 0: the message size limit). */
+		.limits = { .max_msg_size = c->max_message_size },
+		.max_conns = c->max_connections,
 	};
 	struct sip_txn_transport tp = { .send = tp_send, .reliable = tp_reliable, .arg = s };
 	struct sip_txn_tu tu = { .request = txn_request, .stray = txn_stray, .arg = s };
@@ -458,6 +514,7 @@ static int start(struct server *s, const struct sip_server_config *c)
 	struct sip_events_svc_config ec = {
 		.min_expires = c->ev_min_expires, .max_expires = c->ev_max_expires,
 		.pub_min_expires = c->ev_pub_min_expires, .pub_max_expires = c->ev_pub_max_expires,
+		.max_subs_per_watcher = c->subs_per_user,
 	};
 	struct sip_events_svc *events = NULL;
 	struct sip_service sv, evsv;
@@ -469,6 +526,12 @@ static int start(struct server *s, const struct sip_server_config *c)
 	s->env.auth_algs = c->auth_algs;
 	if (getrandom(&s->env.tag_key, sizeof(s->env.tag_key), 0) != sizeof(s->env.tag_key))
 		s->env.tag_key = (uint64_t)uv_hrtime();
+	if (c->request_rate) {
+		err = server_rl_alloc(&s->rl, c->request_rate, c->request_burst,
+				      s->env.tag_key ^ uv_hrtime());
+		if (err)
+			return err;
+	}
 	err = sip_timers_init_uv(&s->timers, &s->loop);
 	if (err)
 		return err;
@@ -533,7 +596,8 @@ static int start(struct server *s, const struct sip_server_config *c)
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct sip_listen_spec spec;
 		if (sip_listen_spec_parse(&spec, c->listen[i]) != 0) {
-			sip_log_error("server", "bad listen address '%s' (want udp|tcp|tls:ADDR:PORT)", c->listen[i]);
+			sip_log_error("server", "bad listen address '%s': %s", c->listen[i],
+				      sip_listen_spec_check(c->listen[i]));
 			return -EINVAL;
 		}
 		err = sip_net_listen(s->env.net, &spec, NULL);
@@ -550,6 +614,13 @@ static int start(struct server *s, const struct sip_server_config *c)
 	s->signals_up = true;
 	sip_log_info("server", "serving domain %s (auth %s, store %s); Allow: %s", c->domain,
 		     c->auth ? "on" : "off", c->db, s->allow);
+	if (c->request_rate)
+		sip_log_info("server", "limits: %u-byte messages, %u connections, %u subscriptions per user, "
+			     "%u requests/s per source (burst %u)", c->max_message_size, c->max_connections,
+			     c->subs_per_user, c->request_rate, c->request_burst ? c->request_burst : 2 * c->request_rate);
+	else
+		sip_log_info("server", "limits: %u-byte messages, %u connections, %u subscriptions per user, "
+			     "no request rate limit", c->max_message_size, c->max_connections, c->subs_per_user);
 	return 0;
 }
 
@@ -593,6 +664,7 @@ int sip_server_run(const struct sip_server_config *c)
 	sip_nonce_state_free(s->env.nonces);
 	sip_store_close(s->env.store);
 	sip_buf_free(&s->env.out);
+	server_rl_free(s->rl);
 	uv_loop_close(&s->loop);
 	if (!err)
 		sip_log_info("server", "stopped");

@@ -458,6 +458,7 @@ void sip_events_free(struct sip_events *ev)
 	ev_htab_free(&ev->dlg_tab);
 	ev_htab_free(&ev->sub_tab);
 	ev_htab_free(&ev->pub_tab);
+	ev_htab_free(&ev->watch_tab); /* empty: every subscription is gone */
 	free(ev->heap.v);
 	sip_buf_free(&ev->nbuf);
 	sip_buf_free(&ev->tmp);

@@ -127,6 +127,16 @@ struct ev_dlg {
 	char *mem;
 };
 
+/* How many subscriptions one watcher holds ([limits] subscriptions_per_user):
+ * kept from sub_new to ev_sub_destroy, the only ways in and out, so unsubscribe,
+ * expiry, NOTIFY failure, rejection and restore all count. Freed at zero. */
+struct ev_watch {
+	struct ev_hnode hn;
+	size_t nsubs;
+	size_t len;
+	char name[];
+};
+
 struct ev_sub {
 	struct ev_timer tm;
 	struct ev_hnode idn;         /* by id */
@@ -135,6 +145,7 @@ struct ev_sub {
 	struct ev_sub *rnext, *rprev;
 	struct ev_dlg *dlg;
 	struct ev_sub *dnext;
+	struct ev_watch *wc;         /* its watcher's count */
 	struct sip_str event_id, watcher, accept;  /* into mem */
 	char *mem;
 	enum sip_events_substate state;
@@ -164,6 +175,7 @@ struct sip_events {
 	struct sip_events_ops ops;
 	char *contact;
 	struct ev_htab res_tab, dlg_tab, sub_tab, pub_tab;
+	struct ev_htab watch_tab;    /* struct ev_watch by watcher */
 	struct ev_heap heap;
 	int64_t timer_reported;
 	char prefix[17];             /* per-process random hex */

@@ -7,6 +7,7 @@
 
 #include "events_int.h"
 #include "siphon/err.h"
+#include "siphon/net.h"
 
 enum ev_nb { NB_NONE, NB_FULL, NB_DELTA };
 
@@ -32,7 +33,8 @@ static char *pack(struct sip_str *const *dst, const struct sip_str *src, size_t 
 	return mem;
 }
 
-int ev_respond(struct sip_out **resp, struct sip_msg *m, int code, struct sip_str to_tag)
+static int respond_reason(struct sip_out **resp, struct sip_msg *m, int code, const char *reason,
+			  struct sip_str to_tag)
 {
 	char tag[SIP_TAG_SIZE];
 	const struct sip_addr *to;
@@ -45,7 +47,65 @@ int ev_respond(struct sip_out **resp, struct sip_msg *m, int code, struct sip_st
 			return err;
 		to_tag = sip_str_from_cstr(tag);
 	}
-	return sip_out_response_to(resp, m, code, NULL, to_tag);
+	return sip_out_response_to(resp, m, code, reason, to_tag);
+}
+
+int ev_respond(struct sip_out **resp, struct sip_msg *m, int code, struct sip_str to_tag)
+{
+	return respond_reason(resp, m, code, NULL, to_tag);
+}
+
+/* ---------------------------------------------------------------- watcher counts */
+
+static struct ev_watch *watch_find(const struct sip_events *ev, struct sip_str watcher)
+{
+	uint64_t h = ev_hash(ev->seed, watcher.p, watcher.len);
+
+	for (struct ev_hnode *n = ev_htab_first(&ev->watch_tab, h); n; n = n->next) {
+		struct ev_watch *w = EV_CONTAINER(n, struct ev_watch, hn);
+
+		if (n->h == h && w->len == watcher.len && !memcmp(w->name, watcher.p, watcher.len))
+			return w;
+	}
+	return NULL;
+}
+
+/* One more subscription for watcher: its count, made on first use. */
+static int watch_ref(struct sip_events *ev, struct ev_watch **wp, struct sip_str watcher)
+{
+	struct ev_watch *w = watch_find(ev, watcher);
+
+	if (!w) {
+		w = calloc(1, sizeof(*w) + watcher.len + 1);
+		if (!w)
+			return -ENOMEM;
+		if (watcher.len)
+			memcpy(w->name, watcher.p, watcher.len);
+		w->len = watcher.len;
+		w->hn.h = ev_hash(ev->seed, watcher.p, watcher.len);
+		if (ev_htab_insert(&ev->watch_tab, &w->hn)) {
+			free(w);
+			return -ENOMEM;
+		}
+	}
+	w->nsubs++;
+	*wp = w;
+	return 0;
+}
+
+static void watch_unref(struct sip_events *ev, struct ev_watch *w)
+{
+	if (--w->nsubs == 0) {
+		ev_htab_remove(&ev->watch_tab, &w->hn);
+		free(w);
+	}
+}
+
+size_t sip_events_watcher_sub_count(const struct sip_events *ev, struct sip_str watcher)
+{
+	const struct ev_watch *w = watch_find(ev, watcher);
+
+	return w ? w->nsubs : 0;
 }
 
 static int respond_allow_events(struct sip_out **resp, struct sip_msg *m, int code)
@@ -174,11 +234,13 @@ static size_t body_len(const struct ev_body *body, uint32_t version)
 }
 
 /* Our Contact in d's dialog (RFC 3261 12.1.1, RFC 6665 4.1.1: a URI that reaches
- * this notifier): the address the SUBSCRIBE arrived on, with its transport, so a
- * refresh or an unsubscribe comes back here whatever port or host the server runs
- * on; the configured Contact (the domain) when that address is unknown or a
- * wildcard bind. out holds EV_CONTACT_MAX bytes. */
-#define EV_CONTACT_MAX 96
+ * this notifier): the address advertised to the subscriber when the SUBSCRIBE
+ * arrived (sip_net_src_advertised: never a wildcard bind), with its transport, so
+ * a refresh or an unsubscribe comes back here whatever port or host the server
+ * runs on; the configured Contact (the domain) when that address is unknown (or a
+ * wildcard, as subscriptions stored before advertising recorded it). out holds
+ * EV_CONTACT_MAX bytes. */
+#define EV_CONTACT_MAX (SIP_NET_HOSTPORTSTR + 32)
 static bool local_is_wildcard(struct sip_str l)
 {
 	return (l.len > 8 && !memcmp(l.p, "0.0.0.0:", 8)) || (l.len > 5 && !memcmp(l.p, "[::]:", 5));
@@ -190,7 +252,7 @@ static struct sip_str dlg_contact(const struct sip_events *ev, const struct ev_d
 	const char *param = "";
 	int n;
 
-	if (!d->local.len || d->local.len > 64 || local_is_wildcard(d->local))
+	if (!d->local.len || d->local.len >= SIP_NET_HOSTPORTSTR || local_is_wildcard(d->local))
 		return ev->cfg.contact;
 	if (sip_str_caseeq(tp, SIP_STR("TCP")))
 		param = ";transport=tcp";
@@ -369,6 +431,7 @@ void ev_sub_destroy(struct sip_events *ev, struct ev_sub *s, bool do_persist)
 	}
 	if (--d->nsubs == 0)
 		dlg_free(ev, d);
+	watch_unref(ev, s->wc);
 	free(s->mem);
 	free(s);
 	ev->nsubs--;
@@ -495,9 +558,15 @@ static int sub_new(struct sip_events *ev, struct ev_sub **sp, struct ev_res *r, 
 		free(s);
 		return -ENOMEM;
 	}
+	if (watch_ref(ev, &s->wc, s->watcher)) {
+		free(s->mem);
+		free(s);
+		return -ENOMEM;
+	}
 	s->id = ++ev->sub_ids;
 	s->idn.h = ev_hash(ev->seed, &s->id, sizeof(s->id));
 	if (ev_htab_insert(&ev->sub_tab, &s->idn)) {
+		watch_unref(ev, s->wc);
 		free(s->mem);
 		free(s);
 		return -ENOMEM;
@@ -729,6 +798,16 @@ static int sub_create(struct sub_ctx *c, struct ev_dlg *d, struct sip_str resour
 
 	if (pol == SIP_EVENTS_REJECT)
 		return respond_declined(c->resp, m);
+	/* The watcher's quota ([limits] subscriptions_per_user). RFC 6665 has no
+	 * code for it; 403 is what 4.2.1.3 gives a subscriber refused by "some other
+	 * automated mechanism", and RFC 3261 21.4.4 says the request should not be
+	 * repeated as is, which holds until the watcher ends a subscription (503
+	 * would say the whole server is overloaded, 21.5.4; 486 and 480 are about a
+	 * callee). The phrase says why. A fetch (Expires: 0) is not refused: it
+	 * leaves no subscription behind. */
+	if (ev->cfg.max_subs_per_watcher && c->expires > 0 &&
+	    sip_events_watcher_sub_count(ev, c->watcher) >= ev->cfg.max_subs_per_watcher)
+		return respond_reason(c->resp, m, 403, "Forbidden (too many subscriptions)", SIP_STR_NULL);
 	err = ev_res_get(ev, &r, c->pkg, resource);
 	if (err)
 		return err;

@@ -496,23 +496,35 @@ static void mwi_poll(struct sip_timer *t)
 
 /* ------------------------------------------------------------------ requests */
 
-/* Is u (no user part) the address r arrived on? Our Contact in a subscription's
- * dialog is that address (events_sub.c dlg_contact), so refreshes and
+/* Is u (no user part) the address r arrived on, or the one advertised to its
+ * sender? Our Contact in a subscription's dialog is the advertised one
+ * (sip_net_src_advertised, events_sub.c dlg_contact), so refreshes and
  * unsubscribes are sent to it. */
 static bool ruri_is_arrival_addr(const struct sip_uri *u, const struct sip_req *r)
 {
-	char ip[SIP_NET_IPSTR];
+	char ip[SIP_NET_IPSTR], adv[SIP_NET_HOSTPORTSTR];
 	size_t n = sip_net_addr_ip(ip, &r->src.local);
-	struct sip_str host = u->host;
+	struct sip_str host = u->host, ahost = { adv, sip_net_src_advertised(adv, &r->src) };
+	uint16_t port = u->has_port ? u->port : sip_tp_default_port(r->src.tp);
+	long colon;
+	uint32_t aport;
 
 	if (u->user.len || (u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS))
 		return false;
+	/* adv is "host:port", the port after the last ':'. */
+	for (colon = (long)ahost.len - 1; colon >= 0 && adv[colon] != ':'; colon--)
+		;
+	if (colon > 0 && sip_str_to_u32((struct sip_str){ adv + colon + 1, ahost.len - (size_t)colon - 1 },
+					&aport) == 0) {
+		ahost.len = (size_t)colon;
+		if (sip_str_caseeq(host, ahost) && port == aport)
+			return true;
+	}
 	if (host.len >= 2 && host.p[0] == '[') {
 		host.p++;
 		host.len -= 2;
 	}
-	return sip_str_caseeq(host, (struct sip_str){ ip, n }) &&
-	       (u->has_port ? u->port : sip_tp_default_port(r->src.tp)) == sip_net_addr_port(&r->src.local);
+	return sip_str_caseeq(host, (struct sip_str){ ip, n }) && port == sip_net_addr_port(&r->src.local);
 }
 
 static bool es_accepts(void *ctx, struct sip_req *r)
@@ -580,7 +592,7 @@ static void op_done(int err, void *arg)
 
 /* "transport", "local" and "dest" of the core's request from the source. */
 struct src_text {
-	char local[SIP_NET_ADDRSTR], dest[SIP_NET_ADDRSTR];
+	char local[SIP_NET_HOSTPORTSTR], dest[SIP_NET_ADDRSTR];
 };
 
 static void reply_forbidden(struct sip_req *r, const char *reason)
@@ -630,7 +642,9 @@ static void es_handle(void *ctx, struct sip_req *r)
 		return;
 	}
 	sip_store_user_clear(&user);
-	sip_net_addr_format(st.local, &r->src.local);
+	/* The NOTIFYs' Via sent-by and Contact: what the subscriber can reach, not a
+	 * wildcard bind (sip_net_src_advertised). */
+	sip_net_src_advertised(st.local, &r->src);
 	sip_net_addr_format(st.dest, &r->src.remote);
 	er.transport = sip_str_from_cstr(sip_tp_name(r->src.tp));
 	er.local = sip_str_from_cstr(st.local);
@@ -801,6 +815,7 @@ int sip_events_svc_alloc(struct sip_events_svc **out, struct sip_svc_env *env,
 		ec.max_expires = cfg->max_expires;
 		ec.pub_min_expires = cfg->pub_min_expires;
 		ec.pub_max_expires = cfg->pub_max_expires;
+		ec.max_subs_per_watcher = cfg->max_subs_per_watcher;
 	}
 	/* Our Contact names the domain, so in-dialog SUBSCRIBEs come back to this
 	 * service (es_accepts). */

@@ -28,6 +28,9 @@ enum { TPI_UDP = 0, TPI_TCP, TPI_TLS, TPI__COUNT };
 
 #define USER_CACHE_MAX 65536u   /* entries before the cache is dropped and refilled */
 #define MAX_TARGETS 32
+/* Addresses recognised as this proxy (advertised, bound, interface addresses of a
+ * wildcard bind, the domain at each port). */
+#define PROXY_SELF_MAX 48
 
 /* A user of the domain as the proxy needs it (cached; exists = false caches "no
  * such user" so that a flood of calls to an unknown user does not read SQLite). */
@@ -115,11 +118,11 @@ struct sip_proxy_svc {
 	struct sip_registrar *reg;
 	struct sip_proxy_config pcfg;
 	bool self_ready;
-	struct sip_proxy_self self[TPI__COUNT];
-	char self_host[TPI__COUNT][SIP_NET_IPSTR + 2];
+	struct sip_proxy_self self[PROXY_SELF_MAX];
+	char self_host[PROXY_SELF_MAX][SIP_NET_HOSTMAX];
 	bool has_tp[TPI__COUNT];
-	char via[TPI__COUNT][SIP_NET_IPSTR + 32];
-	char rr[TPI__COUNT][SIP_NET_IPSTR + 40];
+	char via[TPI__COUNT][SIP_NET_HOSTMAX + 32];
+	char rr[TPI__COUNT][SIP_NET_HOSTMAX + 40];
 	struct sip_proxy_ops ops;
 	/* users */
 	struct puser **ub;
@@ -194,44 +197,63 @@ static enum sip_tp net_tp(enum sip_txn_proto p)
 	}
 }
 
+/* One address of this proxy for 16.3/16.4 (sip_net_self_each), once. */
+static void self_add(void *arg, struct sip_str host, uint16_t port)
+{
+	struct sip_proxy_svc *p = arg;
+	size_t n = p->pcfg.nself;
+
+	if (!host.len || host.len >= SIP_NET_HOSTMAX)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (p->self[i].port == port && sip_str_caseeq(p->self[i].host, host))
+			return;
+	if (n == PROXY_SELF_MAX) {
+		sip_log_debug("proxy", "more than %d own addresses: %.*s:%u not recognised as ours",
+			      PROXY_SELF_MAX, SIP_STR_ARG(host), port);
+		return;
+	}
+	memcpy(p->self_host[n], host.p, host.len);
+	p->self[n].host = (struct sip_str){ p->self_host[n], host.len };
+	p->self[n].port = port;
+	p->pcfg.nself = n + 1;
+}
+
 /* Our own addresses, from the transports' listeners, on first use (the listeners
- * open after the services are made): Via sent-by (16.6 item 8), Record-Route
- * (item 4) and what 16.3/16.4 recognise as this proxy. */
+ * open after the services are made): Via sent-by (16.6 item 8) and Record-Route
+ * (item 4) carry the listener's advertised address (never a wildcard bind: peers
+ * send in-dialog requests there); 16.3/16.4 recognise that, the bound and
+ * interface addresses (sip_net_self_each) and the domain at each of our ports. */
 static void self_init(struct sip_proxy_svc *p)
 {
 	static const enum sip_tp tps[TPI__COUNT] = { SIP_TP_UDP, SIP_TP_TCP, SIP_TP_TLS };
 	static const char *const vianame[TPI__COUNT] = { "UDP", "TCP", "TLS" };
 	static const char *const rrtp[TPI__COUNT] = { "", ";transport=tcp", ";transport=tls" };
-	size_t n = 0;
 
 	if (p->self_ready)
 		return;
 	p->self_ready = true;
+	p->pcfg.self = p->self;
+	p->pcfg.nself = 0;
 	for (int i = 0; i < TPI__COUNT; i++) {
 		struct sip_listener *l = sip_net_find_listener(p->env->net, tps[i], NULL);
-		const struct sip_net_addr *a;
-		char ip[SIP_NET_IPSTR];
-		uint16_t port;
+		const struct sip_net_hostport *a;
 
 		if (!l)
 			continue;
-		a = sip_listener_addr(l);
-		sip_net_addr_ip(ip, a);
-		port = sip_net_addr_port(a);
-		if (a->u.sa.sa_family == AF_INET6)
-			snprintf(p->self_host[i], sizeof(p->self_host[i]), "[%s]", ip);
-		else
-			snprintf(p->self_host[i], sizeof(p->self_host[i]), "%s", ip);
-		snprintf(p->via[i], sizeof(p->via[i]), "SIP/2.0/%s %s:%u", vianame[i], p->self_host[i], port);
-		snprintf(p->rr[i], sizeof(p->rr[i]), "sip:%s:%u%s;lr", p->self_host[i], port, rrtp[i]);
+		a = sip_listener_advertised(l);
+		snprintf(p->via[i], sizeof(p->via[i]), "SIP/2.0/%s %s:%u", vianame[i], a->host, a->port);
+		snprintf(p->rr[i], sizeof(p->rr[i]), "sip:%s:%u%s;lr", a->host, a->port, rrtp[i]);
 		p->has_tp[i] = true;
 		p->dns_tps |= 1u << tps[i];
-		p->self[n].host = sip_str_from_cstr(p->self_host[i]);
-		p->self[n].port = port;
-		n++;
 	}
-	p->pcfg.self = p->self;
-	p->pcfg.nself = n;
+	sip_net_self_each(p->env->net, self_add, p);
+	for (struct sip_listener *l = sip_net_listener_next(p->env->net, NULL); l;
+	     l = sip_net_listener_next(p->env->net, l))
+	{
+		self_add(p, p->env->domain, sip_net_addr_port(sip_listener_addr(l)));
+		self_add(p, p->env->domain, sip_listener_advertised(l)->port);
+	}
 }
 
 /* The query for a URI's next hop (RFC 3263 4: maddr or host, port, transport=,
@@ -1685,7 +1707,10 @@ static void handle(void *ctx, struct sip_req *r)
 			sip_buf_free(&callee);
 			/* 16.5: no target. An AOR with nobody registered is
 			 * temporarily unavailable; one that is nobody's is not found. */
-			reply(r, u->exists ? 480 : 404, NULL);
+			if (u->exists)
+				reply(r, 480, "Temporarily Unavailable (no registered contact)");
+			else
+				reply(r, 404, "Not Found (no such user)");
 			sip_buf_free(&strs);
 			return;
 		}

@@ -692,17 +692,6 @@ int sip_store_mwi_generation(struct sip_store *st, uint64_t *gen)
 
 /* ------------------------------------------------------------------ AOR */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
@@ -760,8 +749,8 @@ int sip_store_aor_canon(struct sip_buf *out, struct sip_str *user, struct sip_st
 	for (i = 0; !err && i < u.len; i++) {
 		unsigned char c = (unsigned char)u.p[i];
 		if (c == '%') {
-			int hi = i + 2 < u.len ? hexval(u.p[i + 1]) : -1;
-			int lo = i + 2 < u.len ? hexval(u.p[i + 2]) : -1;
+			int hi = i + 2 < u.len ? sip_hex_digit(u.p[i + 1]) : -1;
+			int lo = i + 2 < u.len ? sip_hex_digit(u.p[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (unsigned char)(hi * 16 + lo);

@@ -224,8 +224,7 @@ int txn_client_recv(struct sip_txn_layer *l, struct sip_msg *m, const struct txn
 	if (!t) {
 		/* No transaction: a 2xx retransmission after Timer M or for a forgotten
 		 * INVITE; the TU (a proxy core forwards 2xx statelessly) decides. */
-		if (l->tu.stray)
-			l->tu.stray(m, src, l->tu.arg);
+		txn_tu_stray(l, m, src);
 	} else if (t->invite) {
 		client_invite_response(t, m);
 	} else {

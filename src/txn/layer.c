@@ -61,6 +61,8 @@ void sip_txn_layer_free(struct sip_txn_layer *l)
 		return;
 	table_destroy_all(&l->clients);
 	table_destroy_all(&l->servers);
+	sip_timer_stop(l->ts, &l->t_err);
+	free(l->errs);
 	txn_table_free(&l->clients);
 	txn_table_free(&l->servers);
 	free(l);
@@ -90,19 +92,24 @@ int sip_txn_layer_recv(struct sip_txn_layer *l, struct sip_msg *m, const struct 
 
 int sip_txn_layer_send(struct sip_txn_layer *l, const struct sip_txn_dest *dst, const char *buf, size_t len)
 {
+	uint64_t conn_id = 0;
+	int err;
+
 	if (!l || !dst || !buf)
 		return -EINVAL;
-	return l->tp.send(l->tp.arg, dst, buf, len);
+	l->busy++;
+	err = l->tp.send(l->tp.arg, dst, buf, len, &conn_id);
+	l->busy--;
+	return err;
 }
 
-void sip_txn_layer_transport_error(struct sip_txn_layer *l, uint64_t conn_id, int err)
+/* Tell every live transaction on conn_id (17.1.4, RFC 6026 8.8). */
+static void transport_error_now(struct sip_txn_layer *l, uint64_t conn_id, int err)
 {
 	struct txn_table *tables[2] = { &l->clients, &l->servers };
 	struct sip_txn **hit = NULL;
 	size_t n = 0, cap = 0;
 
-	if (!conn_id)
-		return;
 	/* Collect first: the callbacks may add transactions (and grow the tables). A
 	 * collected transaction stays alive until handled: only this loop ends it. */
 	for (int ti = 0; ti < 2; ti++) {
@@ -136,6 +143,53 @@ run:
 		}
 	}
 	free(hit);
+}
+
+/* The zero-delay timer: reports that came in while the layer was busy. Taken
+ * off the queue one by one, as a callback may queue more (they wait for the
+ * next turn: the timer is started again). */
+static void transport_errors_fired(struct sip_timer *tm)
+{
+	struct sip_txn_layer *l = container_of(tm, struct sip_txn_layer, t_err);
+	size_t n = l->nerrs;
+
+	for (size_t i = 0; i < n && l->nerrs > 0; i++) {
+		struct txn_conn_err e = l->errs[0];
+
+		memmove(l->errs, l->errs + 1, (l->nerrs - 1) * sizeof(*l->errs));
+		l->nerrs--;
+		l->busy++; /* what this delivers may report more: queued behind */
+		transport_error_now(l, e.conn_id, e.err);
+		l->busy--;
+	}
+	if (l->nerrs > 0 && !sip_timer_active(&l->t_err))
+		sip_timer_start(l->ts, &l->t_err, 0, transport_errors_fired);
+}
+
+void sip_txn_layer_transport_error(struct sip_txn_layer *l, uint64_t conn_id, int err)
+{
+	if (!l || !conn_id)
+		return;
+	if (!l->busy) {
+		transport_error_now(l, conn_id, err);
+		return;
+	}
+	/* Inside a send (the transport failed the connection synchronously, maybe
+	 * before the transaction has recorded it) or a TU callback: later. */
+	for (size_t i = 0; i < l->nerrs; i++)
+		if (l->errs[i].conn_id == conn_id)
+			return; /* one report per connection ends its transactions */
+	if (l->nerrs == l->caperrs) {
+		size_t ncap = l->caperrs ? l->caperrs * 2 : 4;
+		struct txn_conn_err *ne = realloc(l->errs, ncap * sizeof(*ne));
+		if (!ne)
+			return; /* the transactions end with their timers (B, F) */
+		l->errs = ne;
+		l->caperrs = ncap;
+	}
+	l->errs[l->nerrs++] = (struct txn_conn_err){ .conn_id = conn_id, .err = err };
+	if (!sip_timer_active(&l->t_err))
+		sip_timer_start(l->ts, &l->t_err, 0, transport_errors_fired);
 }
 
 struct sip_txn *txn_new(struct sip_txn_layer *l, struct sip_msg *req, const struct sip_via *via, bool client)
@@ -189,21 +243,51 @@ void txn_drop_req(struct sip_txn *t)
 	t->via = NULL;
 }
 
+/* Every send of a transaction goes through here: the connection it used (a new
+ * one for the first request to a stream destination) becomes the transaction's,
+ * so sip_txn_layer_transport_error finds the transaction when it fails (17.1.4).
+ * 0 (UDP, or a transport that does not say) keeps what was there. */
 int txn_send(struct sip_txn *t, const char *buf, size_t len)
 {
 	struct sip_txn_layer *l = t->layer;
+	uint64_t conn_id = 0;
+	int err;
 
-	return l->tp.send(l->tp.arg, &t->dest, buf, len);
+	l->busy++;
+	err = l->tp.send(l->tp.arg, &t->dest, buf, len, &conn_id);
+	l->busy--;
+	if (!err && conn_id)
+		t->dest.conn_id = conn_id;
+	return err;
 }
 
 void txn_event(struct sip_txn *t, enum sip_txn_event_type type, struct sip_msg *m, int err, char timer)
 {
+	struct sip_txn_layer *l = t->layer;
 	sip_txn_cb cb = t->cb;
 	void *arg = t->arg;
 
 	if (!cb)
 		return;
+	l->busy++;
 	cb(t, &(struct sip_txn_event){ .type = type, .msg = m, .err = err, .timer = timer }, arg);
+	l->busy--;
+}
+
+void txn_tu_request(struct sip_txn_layer *l, struct sip_txn *st, struct sip_msg *req, struct sip_txn *cancelled)
+{
+	l->busy++;
+	l->tu.request(st, req, cancelled, l->tu.arg);
+	l->busy--;
+}
+
+void txn_tu_stray(struct sip_txn_layer *l, struct sip_msg *m, const struct sip_txn_dest *src)
+{
+	if (!l->tu.stray)
+		return;
+	l->busy++;
+	l->tu.stray(m, src, l->tu.arg);
+	l->busy--;
 }
 
 /* Leave the tables and the timers, tell the TU (TERMINATED is the last event it

@@ -314,8 +314,8 @@ int txn_server_recv(struct sip_txn_layer *l, struct sip_msg *m, const struct txn
 		t = txn_find_server(l, m, k, TXN_MATCH_ACK);
 		if (t)
 			server_ack(t, m);
-		else if (l->tu.stray)
-			l->tu.stray(m, src, l->tu.arg); /* the ACK for a 2xx (13.3.1.4) */
+		else
+			txn_tu_stray(l, m, src); /* the ACK for a 2xx (13.3.1.4) */
 		sip_msg_free(m);
 		return 0;
 	}
@@ -359,6 +359,6 @@ int txn_server_recv(struct sip_txn_layer *l, struct sip_msg *m, const struct txn
 	} else {
 		t->state = SIP_TXN_TRYING;
 	}
-	l->tu.request(t, m, cancelled, l->tu.arg);
+	txn_tu_request(l, t, m, cancelled);
 	return 0;
 }

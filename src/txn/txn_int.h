@@ -50,6 +50,12 @@ struct txn_table {
 	size_t n;
 };
 
+/* A transport error reported while the layer was busy, delivered later. */
+struct txn_conn_err {
+	uint64_t conn_id;
+	int err;
+};
+
 struct sip_txn_layer {
 	struct sip_timers *ts;
 	struct sip_txn_transport tp;
@@ -57,6 +63,12 @@ struct sip_txn_layer {
 	struct sip_txn_config cfg; /* defaults filled in */
 	struct txn_table clients;
 	struct txn_table servers;
+	/* Depth of transport sends and TU callbacks in progress: a transport error
+	 * reported meanwhile waits in errs for the zero-delay timer t_err. */
+	unsigned busy;
+	struct txn_conn_err *errs;
+	size_t nerrs, caperrs;
+	struct sip_timer t_err;
 };
 
 /* What matching needs from a message (all borrowed from it). */
@@ -94,6 +106,9 @@ bool txn_method_eq(enum sip_method a, struct sip_str as, enum sip_method b, stru
 void txn_drop_req(struct sip_txn *t);
 int txn_send(struct sip_txn *t, const char *buf, size_t len);
 void txn_event(struct sip_txn *t, enum sip_txn_event_type type, struct sip_msg *m, int err, char timer);
+/* Call the TU's request / stray callback (the layer is busy meanwhile). */
+void txn_tu_request(struct sip_txn_layer *l, struct sip_txn *st, struct sip_msg *req, struct sip_txn *cancelled);
+void txn_tu_stray(struct sip_txn_layer *l, struct sip_msg *m, const struct sip_txn_dest *src);
 void txn_terminate(struct sip_txn *t, char timer);
 void txn_destroy(struct sip_txn *t);
 /* Is the transport to dst reliable? Retransmission timers are skipped on it and

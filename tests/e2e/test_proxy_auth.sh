@@ -47,6 +47,7 @@ md5 = [v for v in chals if "MD5" in v and "SHA" not in v]
 assert md5, chals
 r = invite(c, "sip:alice@127.0.0.1", [proxy_auth(md5[0], "alice", "secret", 2)], cseq=2)
 assert r.status == 480, r  # authenticated; bob exists but has no binding
+assert r.reason == "Temporarily Unavailable (no registered contact)", r.reason
 
 # alice's credentials on a request whose From is bob: 403.
 c2 = Client("udp", port)

@@ -101,8 +101,10 @@ grep -q "^siphon: cannot read --tls-ca $WORK/none.pem: No such file or directory
 # siphon serve's own outgoing TLS: a proxy (UDP) forwards alice's MESSAGE to bob's
 # contact, a TLS UAS (Python's ssl with the CA-signed certificate for 127.0.0.1) that
 # logs each handshake failure and request line and answers 200. Verified against
-# the system's store first: refused, nothing reaches the UAS; restarted with
-# --tls-ca ca.pem: delivered.
+# the system's store first: refused, nothing reaches the UAS, and the branch's
+# transaction ends with the transport error at once (17.1.4), a 503 for the proxy
+# that goes upstream as 500 (16.7 step 6); restarted with --tls-ca ca.pem:
+# delivered.
 python3 - "$WORK/good.pem" "$WORK/good-key.pem" uas.port uas.log <<'PY' &
 import socket, ssl, sys, time
 cert, key, port_file, log_file = sys.argv[1:5]
@@ -165,8 +167,9 @@ proxy proxy1
 run bobreg 0 "$SIPHON" register "sip:bob@$D" --proxy "127.0.0.1:$P" --password 'pw b' --expires 120 \
 	--contact "sip:bob@127.0.0.1:$U;transport=tls" --timeout 5
 has bobreg "^   binding sip:bob@127\.0\.0\.1:$U;transport=tls expires in 120 s$"
-run fwd_noca 7 "$SIPHON" message "sip:bob@$D" hello --proxy "127.0.0.1:$P" --from "sip:alice@$D" \
+run fwd_noca 5 "$SIPHON" message "sip:bob@$D" hello --proxy "127.0.0.1:$P" --from "sip:alice@$D" \
 	--password 'pw a' --timeout 3
+has fwd_noca '^<- 500 Server Internal Error '
 grep -q "tls handshake with 127\.0\.0\.1:$U failed: certificate verify failed: unable to get local issuer certificate" \
 	proxy1.serve.log || fail "proxy1: no verify failure logged"
 grep -q "^handshake failed: .*unknown ca" uas.log || fail "proxy1: the UAS saw no refused handshake"

@@ -109,7 +109,7 @@ static enum sip_txn_proto to_txn_proto(enum sip_tp tp)
 	}
 }
 
-static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len)
+static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct peer *p = arg;
 	struct sip_net_dest nd = { .tp = to_net_tp(d->proto), .conn_id = d->conn_id };
@@ -118,7 +118,7 @@ static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, siz
 	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
 	first_word(what, sizeof(what), buf, len);
 	say("send %s", what);
-	return sip_net_send(p->net, &nd, buf, len, NULL);
+	return sip_net_send(p->net, &nd, buf, len, conn_id);
 }
 
 static void net_error(const struct sip_net_dest *dst, int err, void *arg)

@@ -28,11 +28,12 @@ struct fz {
 	size_t sent;
 };
 
-static int fz_send(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len)
+static int fz_send(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct fz *f = arg;
 
 	(void)dst;
+	(void)conn_id;
 	if (!buf || !len)
 		abort();
 	f->sent++;

@@ -95,17 +95,6 @@ static unsigned count_of(const char *hay, const char *needle)
  * key and copies its value (strings unescaped, \uXXXX below 0x800 as UTF-8):
  * 0 found, 1 absent, -1 when the text is not one well-formed flat object. */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read a JSON string at *pp (at its opening quote) into out; *pp moves past it. */
 static int json_string(const char **pp, char *out, size_t sz, size_t *outlen)
 {
@@ -133,7 +122,7 @@ static int json_string(const char **pp, char *out, size_t sz, size_t *outlen)
 			case 'u':
 				cp = 0;
 				for (int k = 0; k < 4; k++) {
-					int h = hexval(*p++);
+					int h = sip_hex_digit(*p++);
 					if (h < 0)
 						return -1;
 					cp = cp * 16 + (unsigned)h;
@@ -542,6 +531,22 @@ static void test_init_transports(void **state)
 	assert_string_equal(U.host, "127.0.0.1");
 	assert_string_equal(U.contact, "<sip:siphon@127.0.0.1;transport=tls>");
 	end_ua();
+
+	/* A sips: target through a host:port proxy: TLS to the proxy too (RFC 3261
+	 * 26.2.2), never UDP; a transport that is not TLS is refused. */
+	o.proxy = "127.0.0.1:5997";
+	assert_int_equal(init_cap(&o, "sips:bob@example.com"), 0);
+	assert_int_equal(U.tp, SIP_TP_TLS);
+	assert_string_equal(U.dst_text, "tls:127.0.0.1:5997");
+	assert_string_equal(U.tls_host, "127.0.0.1");
+	end_ua();
+	o.transport = "udp";
+	assert_int_equal(init_cap(&o, "sips:bob@example.com"), UA_EXIT_USAGE);
+	assert_non_null(strstr(OUT, "a sips: URI is reached over TLS only"));
+	o.transport = NULL;
+	o.proxy = "sip:127.0.0.1:5997;transport=tcp";
+	assert_int_equal(init_cap(&o, "sips:bob@example.com"), UA_EXIT_USAGE);
+	o.proxy = NULL;
 
 	/* ;transport=tcp: a TCP listener, Contact says so. */
 	assert_int_equal(init_cap(&o, "sip:bob@127.0.0.1:5998;transport=tcp"), 0);

@@ -494,12 +494,21 @@ static void test_limits(void **state)
 	int r;
 
 	(void)state;
-	/* Message size: 413 for a request, 513 for a response. */
+	/* Message size: 513 for a request whose header block alone is over the
+	 * limit, 413 when its body is what makes it too large, 513 for a response. */
 	lim.max_msg_size = 100;
 	snprintf(big, sizeof(big), "%s\r\n", base);
 	r = sip_msg_parse(&m, big, strlen(big), &lim, &e);
 	assert_int_equal(r, SIP_ETOOBIG);
+	assert_int_equal(e.status, 513);
+	assert_string_equal(e.reason, "Message Too Large");
+	lim.max_msg_size = strlen(base) + 2 + 10;
+	snprintf(big, sizeof(big), "%s\r\n%0100d", base, 0);
+	r = sip_msg_parse(&m, big, strlen(big), &lim, &e);
+	assert_int_equal(r, SIP_ETOOBIG);
 	assert_int_equal(e.status, 413);
+	assert_string_equal(e.reason, "Request Entity Too Large");
+	lim.max_msg_size = 100;
 	snprintf(big, sizeof(big), "SIP/2.0 200 OK\r\n%s\r\n", base + strlen(REQ("INVITE")));
 	r = sip_msg_parse(&m, big, strlen(big), &lim, &e);
 	assert_int_equal(r, SIP_ETOOBIG);

@@ -127,6 +127,64 @@ static void test_load(void **state)
 	sip_server_config_free(&c);
 }
 
+/* [limits]: the defaults, the file, the command line's section-less form, and the
+ * ranges. */
+static void test_limits(void **state)
+{
+	char path[] = "/tmp/siphon-conf-XXXXXX";
+	struct sip_server_config c;
+	char msg[256];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(sip_server_config_init(&c), 0);
+	assert_int_equal(c.max_message_size, 65535);
+	assert_int_equal(c.max_connections, 1024);
+	assert_int_equal(c.subs_per_user, 100);
+	assert_int_equal(c.request_rate, 0); /* off: see config.c */
+	assert_int_equal(c.request_burst, 0);
+	write_file(path, "[limits]\nmax_message_size = 2000\nmax_connections = 16\n"
+			 "subscriptions_per_user = 2\nrequest_rate = 5\nrequest-burst = 7\n");
+	assert_int_equal(sip_server_config_load(&c, path, msg, sizeof(msg)), 0);
+	assert_int_equal(c.max_message_size, 2000);
+	assert_int_equal(c.max_connections, 16);
+	assert_int_equal(c.subs_per_user, 2);
+	assert_int_equal(c.request_rate, 5);
+	assert_int_equal(c.request_burst, 7);
+	/* The command line sets them in [limits] (cmd_serve.c), '-' for '_'. */
+	assert_int_equal(sip_server_config_set(&c, "limits", "max-message-size", "4096", msg, sizeof(msg)), 0);
+	assert_int_equal(c.max_message_size, 4096);
+	assert_int_equal(sip_server_config_set(&c, "limits", "subscriptions-per-user", "0", msg, sizeof(msg)), 0);
+	assert_int_equal(c.subs_per_user, 0);
+	assert_int_equal(sip_server_config_set(&c, "limits", "request_rate", "0", msg, sizeof(msg)), 0);
+	assert_int_equal(c.request_rate, 0);
+	/* Out of range or not a number: refused, the value kept. */
+	assert_int_equal(sip_server_config_set(&c, "limits", "max_message_size", "1023", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "'1023' for max_message_size"));
+	assert_int_equal(sip_server_config_set(&c, "limits", "max_message_size", "1048577", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(c.max_message_size, 4096);
+	assert_int_equal(sip_server_config_set(&c, "limits", "max_connections", "0", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(c.max_connections, 16);
+	assert_int_equal(sip_server_config_set(&c, "limits", "request_rate", "fast", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sip_server_config_set(&c, "limits", "request_rate", "-5", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sip_server_config_set(&c, "limits", "request_rate", "1000001", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(c.request_rate, 0);
+	/* The keys live in [limits] only. */
+	assert_int_equal(sip_server_config_set(&c, "events", "subscriptions_per_user", "5", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sip_server_config_set(&c, "limits", "domain", "x.test", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(c.subs_per_user, 0);
+	sip_server_config_free(&c);
+
+	write_file(path, "[limits]\nrequest_rate = 10\nmax_connections = lots\n");
+	assert_int_equal(sip_server_config_init(&c), 0);
+	assert_int_equal(sip_server_config_load(&c, path, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, ":3: bad value 'lots' for max_connections"));
+	sip_server_config_free(&c);
+	unlink(path);
+}
+
 static void test_bad_answer(void **state)
 {
 	static const char req[] = "OPTIONS sip:a.test SIP/2.0\r\n"
@@ -166,13 +224,55 @@ static void test_bad_answer(void **state)
 	sip_buf_free(&b);
 }
 
+/* listen values are checked when set: the advertise= option is kept in the
+ * text (the server parses it at start), a fault is named with the value. */
+static void test_listen_advertise(void **state)
+{
+	char path[] = "/tmp/siphon-conf-XXXXXX";
+	struct sip_server_config c;
+	char msg[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(sip_server_config_init(&c), 0);
+	assert_int_equal(sip_server_config_set(&c, "server", "listen", "udp:0.0.0.0:5060/advertise=sip.example.com",
+					       msg, sizeof(msg)), 0);
+	assert_int_equal(c.nlisten, 3);
+	assert_string_equal(c.listen[2], "udp:0.0.0.0:5060/advertise=sip.example.com");
+	assert_int_equal(sip_server_config_set(&c, "server", "listen", "udp:0.0.0.0:5060/advertise=[::]",
+					       msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, "bad listen 'udp:0.0.0.0:5060/advertise=[::]': advertise: a wildcard address "
+				 "cannot be advertised");
+	assert_int_equal(sip_server_config_set(&c, "server", "listen", "udp:example.com:5060", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, "bad listen 'udp:example.com:5060': bad IP address (a listener binds an IP "
+				 "literal, not a name)");
+	assert_int_equal(c.nlisten, 3);
+	sip_server_config_free(&c);
+
+	/* From a file: the line and the reason. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "[server]\nlisten = udp:0.0.0.0:5060/advertise=192.0.2.7:5070\n"
+			 "listen = tcp:0.0.0.0:5060/advertize=x\n");
+	assert_int_equal(sip_server_config_init(&c), 0);
+	assert_int_equal(sip_server_config_load(&c, path, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, ":3: bad listen 'tcp:0.0.0.0:5060/advertize=x': unknown option after '/' "
+				    "(want /advertise=HOST[:PORT])"));
+	sip_server_config_free(&c);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bad_answer),
+		cmocka_unit_test(test_listen_advertise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -375,6 +375,220 @@ static void test_layer_transport_error(void **state)
 	fx_free(f);
 }
 
+/* The transport opened a connection for the request (conn_id 0 in the
+ * destination): the transaction records it, and a failure of that connection
+ * reported later (a refused connect, a failed TLS handshake) ends it at once with
+ * one TRANSPORT_ERROR (17.1.4; the TU acts as on a 503, 8.1.3.1), not at Timer B
+ * or F. INVITE and non-INVITE alike; a transaction on another connection stays. */
+static void test_opened_conn_error_later(void **state)
+{
+	(void)state;
+	const char *methods[] = { "INVITE", "OPTIONS" };
+
+	for (int k = 0; k < 2; k++) {
+		struct fx *f = fx_new(NULL);
+		struct sip_msg *req2 = fx_req(methods[k], "z9hG4bKother", 2, "TCP", 5070, NULL, NULL);
+		struct sip_txn_dest d = fx_dest(SIP_TXN_TCP, "127.0.0.1", 5062, 0);
+		struct sip_txn *a, *b;
+
+		f->next_conn = 41;
+		a = start(f, methods[k], SIP_TXN_TCP, 0);
+		assert_int_equal(sip_txn_dest(a)->conn_id, 41);
+		assert_int_equal(f->sent[0].dst.conn_id, 0); /* asked for none */
+		assert_int_equal(sip_txn_client_alloc(&b, f->l, req2, &d, fx_event, f), 0);
+		assert_int_equal(sip_txn_dest(b)->conn_id, 42);
+		sip_timers_advance(&f->ts, 10);
+		assert_int_equal(f->nev, 0);
+
+		sip_txn_layer_transport_error(f->l, 41, -ECONNREFUSED);
+		assert_int_equal(f->nev, 2);
+		assert_ptr_equal(f->ev[0].t, a);
+		assert_int_equal(f->ev[0].type, SIP_TXN_EV_TRANSPORT_ERROR);
+		assert_int_equal(f->ev[0].err, -ECONNREFUSED);
+		assert_int_equal(f->ev[0].state, SIP_TXN_TERMINATED);
+		assert_ptr_equal(f->ev[1].t, a);
+		assert_int_equal(f->ev[1].type, SIP_TXN_EV_TERMINATED);
+		assert_int_equal(f->ev[1].timer, 0);
+		assert_int_equal(sip_txn_layer_count(f->l), 1);
+		assert_int_equal(sip_txn_state(b), k == 0 ? SIP_TXN_CALLING : SIP_TXN_TRYING);
+
+		/* A second report of the same connection finds nothing; the other
+		 * transaction ends with its own timer, a's never fires. */
+		sip_txn_layer_transport_error(f->l, 41, -ECONNRESET);
+		assert_int_equal(f->nev, 2);
+		sip_timers_advance(&f->ts, 64 * 500);
+		assert_int_equal(f->nev, 4);
+		assert_ptr_equal(f->ev[2].t, b);
+		assert_int_equal(f->ev[2].type, SIP_TXN_EV_TIMEOUT);
+		assert_int_equal(f->ev[3].type, SIP_TXN_EV_TERMINATED);
+		assert_int_equal(fx_count_ev(f, SIP_TXN_EV_TRANSPORT_ERROR), 1);
+		assert_int_equal(f->nterminated, 2);
+		assert_int_equal(sip_txn_layer_count(f->l), 0);
+		fx_free(f);
+	}
+}
+
+/* UDP has no connection: the destination keeps conn_id 0 through every
+ * retransmission and a report naming no connection touches nothing. */
+static void test_udp_records_no_conn(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_txn *t;
+
+	f->next_conn = 9;
+	t = start(f, "OPTIONS", SIP_TXN_UDP, 0);
+	sip_timers_advance(&f->ts, 1500);
+	assert_int_equal(f->nsent, 3); /* 0, 500, 1500 (Timer E) */
+	for (int i = 0; i < f->nsent; i++)
+		assert_int_equal(f->sent[i].dst.conn_id, 0);
+	assert_int_equal(sip_txn_dest(t)->conn_id, 0);
+	sip_txn_layer_transport_error(f->l, 0, -ECONNRESET);
+	sip_txn_layer_transport_error(f->l, 9, -ECONNRESET);
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(sip_txn_state(t), SIP_TXN_TRYING);
+	fx_free(f);
+}
+
+/* The transport fails the new connection inside the send of the request, before
+ * the transaction knows its connection (src/net closes a connection whose write
+ * fails at once). Send accepted the bytes: the report is delivered after the
+ * call, from the zero-delay timer, and ends the transaction once; sip_txn_client_
+ * alloc itself runs no callback. Send refused them: the caller gets the error,
+ * nothing is kept and the report finds nothing. */
+static void test_opened_conn_error_sync(void **state)
+{
+	(void)state;
+	const char *methods[] = { "INVITE", "MESSAGE" };
+
+	for (int k = 0; k < 2; k++) {
+		struct fx *f = fx_new(NULL);
+		struct sip_txn *t;
+
+		f->next_conn = 51;
+		f->sync_err = -ECONNRESET;
+		t = start(f, methods[k], SIP_TXN_TLS, 0);
+		assert_int_equal(f->nsync, 1);
+		assert_int_equal(f->nev, 0); /* not inside sip_txn_client_alloc */
+		assert_int_equal(sip_txn_dest(t)->conn_id, 51);
+		assert_int_equal(sip_txn_state(t), k == 0 ? SIP_TXN_CALLING : SIP_TXN_TRYING);
+		sip_timers_advance(&f->ts, 0);
+		assert_int_equal(f->nev, 2);
+		assert_ptr_equal(f->ev[0].t, t);
+		assert_int_equal(f->ev[0].type, SIP_TXN_EV_TRANSPORT_ERROR);
+		assert_int_equal(f->ev[0].err, -ECONNRESET);
+		assert_int_equal(f->ev[1].type, SIP_TXN_EV_TERMINATED);
+		assert_int_equal(sip_txn_layer_count(f->l), 0);
+		assert_int_equal(f->ts.count, 0); /* Timer B / F went with it */
+		sip_timers_advance(&f->ts, 64 * 500);
+		assert_int_equal(f->nev, 2);
+
+		/* The send fails as well: the caller's error, no callback ever. */
+		struct sip_msg *req = fx_req(methods[k], "z9hG4bKsync2", 2, "TCP", 5070, NULL, NULL);
+		struct sip_txn_dest d = fx_dest(SIP_TXN_TCP, "127.0.0.1", 5060, 0);
+		struct sip_txn *t2 = NULL;
+		f->sync_ret = -ECONNRESET;
+		assert_int_equal(sip_txn_client_alloc(&t2, f->l, req, &d, fx_event, f), -ECONNRESET);
+		assert_null(t2);
+		assert_int_equal(f->nsync, 2);
+		sip_msg_free(req); /* still ours */
+		sip_timers_advance(&f->ts, 0);
+		assert_int_equal(f->nev, 2);
+		assert_int_equal(sip_txn_layer_count(f->l), 0);
+		fx_free(f);
+	}
+}
+
+/* The ACK for a 486 goes on the INVITE's connection, whose write fails and is
+ * reported inside the send (the layer is in the middle of the response): the
+ * transaction ends once, whether the send also failed (TRANSPORT_ERROR) or
+ * took the bytes (Timer D, zero over TCP, ends it first; the late report then
+ * finds nothing). */
+static void test_ack_conn_error_sync(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct fx *f = fx_new(NULL);
+		struct sip_txn *t;
+
+		f->next_conn = 61;
+		t = start(f, "INVITE", SIP_TXN_TCP, 0);
+		f->sync_err = -EPIPE;
+		f->sync_ret = k == 0 ? -EPIPE : 0;
+		recv_resp(f, 486, "Busy Here", "INVITE", "b1");
+		assert_int_equal(f->nsync, 1);
+		assert_int_equal(f->ev[0].type, SIP_TXN_EV_RESPONSE);
+		assert_int_equal(f->ev[0].status, 486);
+		if (k == 0) {
+			assert_int_equal(f->nev, 3);
+			assert_int_equal(f->ev[1].type, SIP_TXN_EV_TRANSPORT_ERROR);
+			assert_int_equal(f->ev[1].err, -EPIPE);
+			assert_int_equal(f->ev[2].type, SIP_TXN_EV_TERMINATED);
+		} else {
+			assert_int_equal(f->nev, 1);
+			assert_int_equal(sip_txn_state(t), SIP_TXN_COMPLETED);
+			assert_int_equal(f->sent[1].dst.conn_id, 61);
+		}
+		sip_timers_advance(&f->ts, 0);
+		assert_int_equal(f->nterminated, 1);
+		assert_int_equal(fx_count_ev(f, SIP_TXN_EV_TRANSPORT_ERROR), k == 0 ? 1 : 0);
+		assert_int_equal(sip_txn_layer_count(f->l), 0);
+		fx_free(f);
+	}
+}
+
+/* A report that comes while a TU callback runs (the TU sent something itself and
+ * its transport failed at once) waits for the callback to return: the
+ * transaction the TU is looking at is not ended under it. */
+static struct fx *report_fx;
+static void report_in_cb(struct sip_txn *t, const struct sip_txn_event *e, void *arg)
+{
+	fx_event(t, e, arg);
+	if (e->type == SIP_TXN_EV_RESPONSE) {
+		sip_txn_layer_transport_error(report_fx->l, sip_txn_dest(t)->conn_id, -ECONNRESET);
+		/* Still alive and still Proceeding in the callback. */
+		assert_int_equal(sip_txn_state(t), SIP_TXN_PROCEEDING);
+		assert_int_equal(report_fx->nev, 1);
+	}
+}
+
+static void test_conn_error_inside_callback(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct sip_msg *req = fx_req("INVITE", BR, 1, "TCP", 5070, NULL, NULL);
+	struct sip_txn_dest d = fx_dest(SIP_TXN_TCP, "127.0.0.1", 5060, 0);
+	struct sip_txn *t;
+
+	report_fx = f;
+	f->next_conn = 71;
+	assert_int_equal(sip_txn_client_alloc(&t, f->l, req, &d, report_in_cb, f), 0);
+	recv_resp(f, 180, "Ringing", "INVITE", "b1");
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(sip_txn_state(t), SIP_TXN_PROCEEDING);
+	sip_timers_advance(&f->ts, 0);
+	assert_int_equal(f->nev, 3);
+	assert_int_equal(f->ev[1].type, SIP_TXN_EV_TRANSPORT_ERROR);
+	assert_int_equal(f->ev[1].err, -ECONNRESET);
+	assert_int_equal(f->ev[2].type, SIP_TXN_EV_TERMINATED);
+	assert_int_equal(sip_txn_layer_count(f->l), 0);
+	fx_free(f);
+}
+
+/* A report still queued when the layer is freed goes with it. */
+static void test_queued_error_layer_free(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+
+	f->next_conn = 81;
+	f->sync_err = -ECONNREFUSED;
+	start(f, "OPTIONS", SIP_TXN_TCP, 0);
+	assert_int_equal(f->nsync, 1);
+	assert_int_equal(f->nev, 0);
+	fx_free(f); /* checks that no timer is left */
+}
+
 /* non-INVITE over UDP, no answer: E doubles up to T2 (17.1.2.2), F at 64*T1. */
 static void test_noninvite_udp_timer_e_f(void **state)
 {
@@ -538,6 +752,12 @@ int main(void)
 		cmocka_unit_test(test_invite_lean_drops_request),
 		cmocka_unit_test(test_invite_transport_errors),
 		cmocka_unit_test(test_layer_transport_error),
+		cmocka_unit_test(test_opened_conn_error_later),
+		cmocka_unit_test(test_udp_records_no_conn),
+		cmocka_unit_test(test_opened_conn_error_sync),
+		cmocka_unit_test(test_ack_conn_error_sync),
+		cmocka_unit_test(test_conn_error_inside_callback),
+		cmocka_unit_test(test_queued_error_layer_free),
 		cmocka_unit_test(test_noninvite_udp_timer_e_f),
 		cmocka_unit_test(test_noninvite_proceeding_timer_f_and_error),
 		cmocka_unit_test(test_noninvite_udp_custom_t2),

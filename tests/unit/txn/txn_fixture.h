@@ -51,6 +51,16 @@ struct fx {
 	struct sent sent[MAX_SENT];
 	int nsent;
 	int fail_err;              /* nonzero: every send fails with it */
+	/* Stream connections, as src/net has them: a send to a stream destination
+	 * without a connection id opens connection next_conn (then counts up) and says
+	 * so through *conn_id; one naming a connection uses it. */
+	uint64_t next_conn;
+	/* nonzero: the send also reports sync_err on its connection inside the call
+	 * (sip_txn_layer_transport_error), as src/net does for a write that fails
+	 * and closes the connection; sync_ret is what the send then returns. */
+	int sync_err;
+	int sync_ret;
+	int nsync;                 /* reports made inside a send */
 	bool no_record;            /* count sends in ntotal only (load tests) */
 	int ntotal;                /* every successful send */
 	int nterminated;           /* every TERMINATED event */
@@ -68,12 +78,22 @@ struct fx {
 	int auto_err;              /* result of that sip_txn_respond */
 };
 
-FX int fx_send(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len)
+FX int fx_send(void *arg, const struct sip_txn_dest *dst, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct fx *f = arg;
+	uint64_t used = dst->conn_id;
 
 	if (f->fail_err)
 		return f->fail_err;
+	if (!used && dst->proto != SIP_TXN_UDP && f->next_conn)
+		used = f->next_conn++;
+	if (f->sync_err && used) {
+		f->nsync++;
+		sip_txn_layer_transport_error(f->l, used, f->sync_err);
+		if (f->sync_ret)
+			return f->sync_ret;
+	}
+	*conn_id = dst->proto == SIP_TXN_UDP ? 0 : used;
 	f->ntotal++;
 	if (f->no_record)
 		return 0;
