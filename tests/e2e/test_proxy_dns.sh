@@ -7,7 +7,8 @@
 # as a 503, which alone becomes a 500); while a NAPTR answer is 1.5 s late, an
 # OPTIONS to the server is answered at once, and the delayed MESSAGE then goes
 # through; a 503 from the first SRV target sends the request again, a new
-# transaction, to the next (RFC 3263 4.3); an INVITE cancelled while its next hop is being resolved gets 200
+# transaction, to the next (RFC 3263 4.3), and so does a refused TCP connection;
+# an INVITE cancelled while its next hop is being resolved gets 200
 # (CANCEL) and 487 at once, and is never forwarded.
 source "$(dirname "$0")/proxy_lib.sh"
 
@@ -16,6 +17,8 @@ UAS1=$(free_port)
 UAS2=$(free_port)
 UAS3=$(free_port)
 UAS4=$(free_port)
+UAS5=$(free_port)
+DEAD=$(free_port)
 rm -f dns.port
 timeout 90 python3 "$E2E/dnsd.py" --port-file dns.port --lifetime 80 --log dns.log --delay slow.test=1.5 \
 	"far.test NAPTR 10 50 s SIP+D2U _sip._udp.far.test" \
@@ -27,6 +30,9 @@ timeout 90 python3 "$E2E/dnsd.py" --port-file dns.port --lifetime 80 --log dns.l
 	"_sip._udp.late.test SRV 10 50 9 uas.late.test" "uas.late.test A 127.0.0.1" \
 	"_sip._udp.fo.test SRV 10 0 $UAS3 one.fo.test" "_sip._udp.fo.test SRV 20 0 $UAS4 two.fo.test" \
 	"one.fo.test A 127.0.0.1" "two.fo.test A 127.0.0.1" \
+	"tf.test NAPTR 10 10 s SIP+D2T _sip._tcp.tf.test" \
+	"_sip._tcp.tf.test SRV 10 0 $DEAD down.tf.test" "_sip._tcp.tf.test SRV 20 0 $UAS5 up.tf.test" \
+	"down.tf.test A 127.0.0.1" "up.tf.test A 127.0.0.1" \
 	--delay late.test=1.5 &
 DNS_PID=$!
 trap 'kill "$DNS_PID" 2>/dev/null || true; cleanup' EXIT
@@ -123,6 +129,21 @@ b2=$(grep -m1 -o 'branch=z9hG4bK[0-9a-f.]*' two.msg)
 [ -n "$b1" ] && [ "$b1" != "$b2" ] || fail "the second target got the same Via branch ($b1)"
 [ "${b1#*.}" = "${b2#*.}" ] || fail "the loop hash part of the branch changed"
 grep -q "next target 127.0.0.1:$UAS4 (RFC 3263 4.3)" proxy.log || fail "failover not logged"
+# Over TCP (NAPTR SIP+D2T): the first target refuses the connection, a transport
+# error (17.1.4), so the next one gets the request.
+uas five "$WORK/reply.xml" tcp "$UAS5"
+python3 - "$PORT" <<'PY' || fail "TCP failover"
+import sys
+from sipclient import Client
+c = Client("udp", int(sys.argv[1]), timeout=10)
+r = c.request("MESSAGE", "sip:bob@tf.test", "sip:bob@tf.test")
+assert r.status == 200, r
+c.close()
+PY
+uas_wait
+traced five.msg "MESSAGE sip:bob@tf.test SIP/2.0" || fail "the TCP target did not get the MESSAGE"
+traced five.msg "Via: SIP/2.0/TCP 127.0.0.1:$PORT;" || fail "the Via does not name TCP"
+grep -q "next target 127.0.0.1:$UAS5 (RFC 3263 4.3)" proxy.log || fail "TCP failover not logged"
 
 # 5. CANCEL during the lookup (9.2): 200 for the CANCEL and 487 for the INVITE,
 # with one To tag, well before the NAPTR answer comes.
