@@ -69,6 +69,7 @@ struct reg_op {
 	unsigned nadd, ndel;
 	struct reg_binding **add;  /* new bindings (replacing those in del) */
 	struct reg_binding **del;  /* existing bindings to remove */
+	int64_t now;               /* wall clock when processed: the 200's expires count from it */
 };
 
 struct sip_registrar {

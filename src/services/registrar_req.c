@@ -74,11 +74,13 @@ static void reply_err(struct sip_req *r, int code, const char *reason)
 	(void)sip_req_reply(r, code, reason);
 }
 
-/* RFC 3261 10.3 step 8: the 200 lists every current binding with its expires. */
-static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_req *r)
+/* RFC 3261 10.3 step 8: the 200 lists every current binding with its expires,
+ * counted from now, the time the request was processed: the durable 200 may go
+ * out a group commit later, across a second boundary, and must still say the
+ * interval that was granted (90, not 89). */
+static void reply_ok(struct sip_registrar *reg, struct reg_aor *a, struct sip_req *r, int64_t now)
 {
 	struct sip_out *o;
-	int64_t now = wall_now();
 	int err = sip_req_response(&o, r, 200, NULL);
 
 	if (err) {
@@ -193,7 +195,7 @@ static void op_done(int err, void *arg)
 		reg_apply(reg, op, wall_now());
 		if (sip_log_enabled(SIP_LOG_DEBUG))
 			log_req(&op->req, "registered", (struct sip_str){ a->aor, a->aor_len });
-		reply_ok(reg, a, &op->req);
+		reply_ok(reg, a, &op->req, op->now);
 	}
 	sip_req_done(&op->req);
 	op_free(op);
@@ -306,7 +308,7 @@ static void process(struct sip_registrar *reg, struct reg_aor *a, struct sip_req
 		/* 10.3 step 6 (no Contact): a query; the 200 lists the bindings. */
 		if (sip_log_enabled(SIP_LOG_DEBUG))
 			log_req(r, "query", (struct sip_str){ a->aor, a->aor_len });
-		reply_ok(reg, a, r);
+		reply_ok(reg, a, r, now);
 		return;
 	}
 	if (n > MAX_CONTACTS) {
@@ -430,7 +432,7 @@ static void process(struct sip_registrar *reg, struct reg_aor *a, struct sip_req
 		 * applied (this registrar is stateless, 8.2.7): the same answer again. */
 		for (unsigned k = 0; k < nadd; k++)
 			free(add[k]);
-		reply_ok(reg, a, r);
+		reply_ok(reg, a, r, now);
 		return;
 	}
 	if (disorder) {
@@ -443,7 +445,7 @@ static void process(struct sip_registrar *reg, struct reg_aor *a, struct sip_req
 		goto undo;
 	}
 	if (nadd == 0 && ndel == 0) {
-		reply_ok(reg, a, r);
+		reply_ok(reg, a, r, now);
 		return;
 	}
 	/* The store first; memory and the 200 when it is durable. */
@@ -463,7 +465,7 @@ static void process(struct sip_registrar *reg, struct reg_aor *a, struct sip_req
 	op = malloc(sizeof(*op) + (nadd + ndel) * sizeof(struct reg_binding *));
 	if (!op)
 		goto oom;
-	*op = (struct reg_op){ .reg = reg, .aor = a, .req = *r, .nadd = nadd, .ndel = ndel };
+	*op = (struct reg_op){ .reg = reg, .aor = a, .req = *r, .nadd = nadd, .ndel = ndel, .now = now };
 	op->add = (struct reg_binding **)(op + 1);
 	op->del = op->add + nadd;
 	memcpy(op->add, add, nadd * sizeof(*add));

@@ -46,7 +46,7 @@ sipp_uas_start silentf txn_uas_silent_options.xml udp
 timeout -k 5 20 "$PEER" --listen udp:127.0.0.1:0 --t1 50 --uac OPTIONS --to "udp:127.0.0.1:$SIPP_PORT" \
 	--run-ms 10000 >silentf.out 2>silentf.log || fail "silentf: txn_peer failed"
 sipp_wait silentf
-expect_count silentf "send OPTIONS" 7
+expect_range silentf "send OPTIONS" 6 7
 expect_count silentf "timeout F" 1
 expect_count silentf "result 408" 1
 expect_count silentf "terminated F" 1
@@ -56,7 +56,7 @@ sipp_uas_start silentb txn_uas_silent_invite.xml udp
 timeout -k 5 20 "$PEER" --listen udp:127.0.0.1:0 --t1 50 --uac INVITE --to "udp:127.0.0.1:$SIPP_PORT" \
 	--run-ms 10000 >silentb.out 2>silentb.log || fail "silentb: txn_peer failed"
 sipp_wait silentb
-expect_count silentb "send INVITE" 7
+expect_range silentb "send INVITE" 6 7
 expect_count silentb "timeout B" 1
 expect_count silentb "result 408" 1
 expect_count silentb "terminated B" 1

@@ -99,6 +99,15 @@ expect_count() {
 	[ "$got" = "$want" ] || fail "$name: '$pattern' seen $got times, want $want"
 }
 
+# expect_range NAME PATTERN MIN MAX: a count that timer drift may shorten. Timer
+# A is re-armed when it fires (RFC 3261 17.1.1.2), so on a loaded machine late
+# firings push the last retransmission past Timer B/F's fixed deadline.
+expect_range() {
+	local name=$1 pattern=$2 lo=$3 hi=$4 got
+	got=$(count "$name" "$pattern")
+	[ "$got" -ge "$lo" ] && [ "$got" -le "$hi" ] || fail "$name: '$pattern' seen $got times, want $lo..$hi"
+}
+
 # expect_none_after NAME FIRST LATER: no LATER line after the first FIRST line.
 expect_none_after() {
 	local name=$1 first=$2 later=$3
