@@ -627,12 +627,26 @@ static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
  * Timer M) straight to where its responses went (18.2.2). That is not forwarding
  * a stray response (RFC 6026 7.3 forbids that): the 2xx matched a client
  * transaction of this call, and goes only to the address the INVITE came from. */
+/* A 2xx goes upstream through the server transaction: at once for the first,
+ * and in its Accepted state for every later one (RFC 3261 16.7 step 5, RFC 6026
+ * 7.1). When that transaction can no longer send it (gone after Timer L, or
+ * Completed because a 6xx or 487 went up first) the 2xx is discarded: RFC 6026
+ * 8.3 replaced 16.7 step 9's stateless forwarding with exactly that, and the
+ * caller, which already has its final response, could not use it. The callee
+ * gets no ACK and ends that dialog itself (RFC 3261 13.3.1.4). */
 static int send_2xx_up(struct pcall *c, const char *buf, size_t len)
 {
 	int err = c->st ? sip_txn_respond(c->st, buf, len) : -EINVAL;
 
-	if (err == -EINVAL)
-		err = sip_txn_layer_send(c->p->env->txn, &c->up, buf, len);
+	if (err == -EINVAL) {
+		char peer[SIP_NET_ADDRSTR];
+		struct sip_net_addr a;
+
+		memcpy(&a.u, &c->up.addr, sizeof(a.u));
+		sip_net_addr_format(peer, &a);
+		sip_log_info("proxy", "2xx for the INVITE from %s discarded: its final response already went up "
+				      "(RFC 6026 8.3)", peer);
+	}
 	return err;
 }
 

@@ -89,16 +89,18 @@ uas_wait
 
 # 5d. A 200 after the final response went upstream: one contact declines (603,
 #     held), the other answers 200 only after the decline wait (3 s) sent the 603
-#     up; the server transaction is Completed and takes no 2xx, yet the 200 still
-#     reaches the caller (16.7 step 5).
+#     up. The server transaction is Completed and takes no 2xx: the 200 is
+#     discarded (RFC 6026 8.3) and logged; the caller's answer stays the 603.
 U11a=$(free_port)
 U11b=$(free_port)
 uas c11a "$(uas_final_sc 603 0)" "$P" "$U11a"
-uas c11b "$(uas_final_sc 200 3600)" "$P" "$U11b"
+uas c11b proxy_uas_late200.xml "$P" "$U11b"
 register "$P" bob11 "$U11a"
 register "$P" bob11 "$U11b"
-uac call11l "$SC/proxy_uac_late2xx.xml" "$P" "${kf[@]}" -key callee bob11 || fail "$P: a 200 after the 603 went upstream was not forwarded"
+uac call11l "$SC/proxy_uac_late2xx.xml" "$P" "${kf[@]}" -key callee bob11 || fail "$P: a 200 after the 603 went upstream reached the caller"
 uas_wait
+grep -q "2xx for the INVITE from .* discarded: its final response already went up (RFC 6026 8.3)" proxy.log ||
+	fail "$P: the discarded late 2xx was not logged"
 
 # 5b. q groups (16.6): the q=1.0 contact is tried first; its 486 moves on to the
 #     q=0.5 group, which answers. Then a q=1.0 contact that declines (603): no
