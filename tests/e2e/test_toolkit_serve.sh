@@ -8,20 +8,35 @@
 D=example.test
 DB="$WORK/siphon.db"
 "$SIPHON" user add "alice@$D" --password 'pw a' --db "$DB" >user.out 2>&1 || fail "user add"
-PORT=$(free_port udp)
-TPORT=$(free_port tcp)
 # A self-signed certificate for the TLS listener naming 127.0.0.1 (an iPAddress
 # subjectAltName, RFC 5922 7.1): the toolkit trusts it with --tls-ca.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem \
 	-out cert.pem -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
 	>openssl.log 2>&1 || fail "openssl"
 printf '[server]\ntls_cert = %s\ntls_key = %s\n' "$WORK/cert.pem" "$WORK/key.pem" >tls.ini
-timeout 60 "$SIPHON" serve --listen "udp:127.0.0.1:$PORT" --listen "tcp:127.0.0.1:$PORT" \
-	--listen "tls:127.0.0.1:$TPORT" --config tls.ini --db "$DB" --domain "$D" >serve.log 2>&1 &
-SRV=$!
-wait_port udp "$PORT"
-wait_port tcp "$PORT"
-wait_port tcp "$TPORT"
+# Ports are picked free and then bound by serve: a test running alongside may
+# take one in between, so a serve that could not bind is started again (5 tries).
+up=
+for _ in 1 2 3 4 5; do
+	PORT=$(free_port udp)
+	TPORT=$(free_port tcp)
+	timeout 60 "$SIPHON" serve --listen "udp:127.0.0.1:$PORT" --listen "tcp:127.0.0.1:$PORT" \
+		--listen "tls:127.0.0.1:$TPORT" --config tls.ini --db "$DB" --domain "$D" >serve.log 2>&1 &
+	SRV=$!
+	for _ in $(seq 50); do
+		if ss -H -uln "sport = :$PORT" | grep -q . && ss -H -tln "sport = :$PORT" | grep -q . &&
+			ss -H -tln "sport = :$TPORT" | grep -q .; then
+			up=1
+			break
+		fi
+		kill -0 "$SRV" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$up" ] && break
+	kill "$SRV" 2>/dev/null || true
+	wait "$SRV" 2>/dev/null || true
+done
+[ -n "$up" ] || fail "siphon serve could not listen on udp/tcp/tls ports in 5 tries"
 
 run opt 0 "$SIPHON" options "sip:$D" --proxy "127.0.0.1:$PORT" --timeout 5
 has opt "^-> OPTIONS sip:$D \(udp:127\.0\.0\.1:$PORT\)$"
