@@ -10,6 +10,8 @@
 #include "call_sdp.h"
 #include "siphon/err.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct call_sdp s = { .ip = "192.0.2.1", .sess_id = 1, .version = 1 };
