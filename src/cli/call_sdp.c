@@ -1,5 +1,6 @@
 /* SDP offer and answer for `siphon call` (RFC 4566, RFC 3264). See call_sdp.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,23 +34,41 @@ int call_sdp_offer(struct call_sdp *s, struct sip_buf *b, bool first)
 			      (unsigned long long)s->sess_id, (unsigned long long)s->version, at, s->ip, at, s->ip);
 }
 
-/* The description's lines (CRLF or LF), without their line ends. */
+/* The description's lines (CRLF or LF), without their line ends; empty lines are
+ * skipped. More than max lines: SIZE_MAX (no real offer is that long, and an
+ * answer built from a cut offer would be wrong). */
 static size_t split_lines(struct sip_str *out, size_t max, struct sip_str text)
 {
 	const char *p = text.p, *end = text.p + text.len;
 	size_t n = 0;
 
-	while (p < end && n < max) {
+	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		struct sip_str l = { p, len };
 		if (l.len && l.p[l.len - 1] == '\r')
 			l.len--;
-		if (l.len)
+		if (l.len) {
+			if (n == max)
+				return SIZE_MAX;
 			out[n++] = l;
+		}
 		p += len + 1;
 	}
 	return n;
+}
+
+/* RFC 4566 5: "<type>=<value>", the type one letter, the value text without
+ * control characters (we copy parts of it into our answer, so a stray CR or NUL
+ * must not get through). */
+static bool line_ok(struct sip_str l)
+{
+	if (l.len < 2 || l.p[1] != '=' || !((l.p[0] >= 'a' && l.p[0] <= 'z') || (l.p[0] >= 'A' && l.p[0] <= 'Z')))
+		return false;
+	for (size_t i = 2; i < l.len; i++)
+		if ((unsigned char)l.p[i] < 0x20 && l.p[i] != '\t')
+			return false;
+	return true;
 }
 
 /* The next space-separated word of *rest. */
@@ -72,6 +91,15 @@ static bool starts(struct sip_str l, const char *prefix)
 	size_t n = strlen(prefix);
 
 	return l.len >= n && memcmp(l.p, prefix, n) == 0;
+}
+
+/* Only visible ASCII (what an SDP token may hold, RFC 4566 9). */
+static bool visible(struct sip_str w)
+{
+	for (size_t i = 0; i < w.len; i++)
+		if ((unsigned char)w.p[i] <= 0x20 || (unsigned char)w.p[i] >= 0x7f)
+			return false;
+	return true;
 }
 
 /* A direction attribute (RFC 4566 6), or NULL. */
@@ -187,11 +215,11 @@ int call_sdp_answer(struct call_sdp *s, struct sip_buf *b, struct sip_str offer,
 	int accepted = 0, err;
 
 	*hold = false;
-	if (n == 0 || !eq(lines[0], "v=0"))
+	if (n == 0 || n == SIZE_MAX || !eq(lines[0], "v=0"))
 		return SIP_EPARSE;
 	for (size_t i = 0; i < n; i++) {
-		if (lines[i].len < 2 || lines[i].p[1] != '=')
-			return SIP_EPARSE; /* RFC 4566 5: <type>=<value> */
+		if (!line_ok(lines[i]))
+			return SIP_EPARSE;
 		if (lines[i].p[0] == 'm' && first_m == n)
 			first_m = i;
 		if (first_m != n)
@@ -216,6 +244,11 @@ int call_sdp_answer(struct call_sdp *s, struct sip_buf *b, struct sip_str offer,
 		while (end < n && lines[end].p[0] != 'm')
 			end++;
 		read_media(&m, lines, i, end);
+		/* RFC 4566 5.14: m=<media> <port> <proto> <fmt> ...: all four, or the
+		 * offer is not one we can answer (not even with a rejection). */
+		if (!m.kind.len || !m.port.len || !m.proto.len || !m.nfmts || !visible(m.kind) ||
+		    !visible(m.proto) || !visible(m.fmts[0]))
+			return SIP_EPARSE;
 		bool audio = eq(m.kind, "audio") && eq(m.proto, "RTP/AVP") &&
 			     !eq(m.port, "0") && (has_fmt(&m, "0") || has_fmt(&m, "8"));
 		if (!audio || accepted) {
@@ -237,10 +270,12 @@ int call_sdp_answer(struct call_sdp *s, struct sip_buf *b, struct sip_str offer,
 
 bool call_sdp_answer_ok(struct sip_str answer)
 {
-	struct sip_str lines[SDP_MAX_LINES];
-	size_t n = split_lines(lines, SDP_MAX_LINES, answer);
+	/* Room for our own answer to the longest offer we take: its session lines and
+	 * the accepted stream's attributes on top of one m-line per offered one. */
+	struct sip_str lines[SDP_MAX_LINES + 16];
+	size_t n = split_lines(lines, SDP_MAX_LINES + 16, answer);
 
-	if (n == 0 || !eq(lines[0], "v=0"))
+	if (n == 0 || n == SIZE_MAX || !eq(lines[0], "v=0"))
 		return false;
 	for (size_t i = 1; i < n; i++) {
 		if (starts(lines[i], "m=")) {

@@ -172,6 +172,27 @@ static void test_answer_nothing_usable(void **state)
 	assert_int_equal(call_sdp_answer(&s, &b, S("v=0\r\nt=0 0\r\n"), &hold), SIP_EPARSE); /* no m= */
 	assert_int_equal(call_sdp_answer(&s, &b, S("v=0\r\nm\r\n"), &hold), SIP_EPARSE);   /* not type=value */
 	assert_int_equal(call_sdp_answer(&s, &b, S("v=1\r\nm=audio 1 RTP/AVP 0\r\n"), &hold), SIP_EPARSE);
+	/* Parts of a rejected m-line are copied into our answer: a control character
+	 * or a line missing <proto> or <fmt> (RFC 4566 5.14) is not answered at all. */
+	assert_int_equal(call_sdp_answer(&s, &b, S("v=0\r\nm=audio 0 \rio 0\r\n"), &hold), SIP_EPARSE);
+	assert_int_equal(call_sdp_answer(&s, &b, S("v=0\r\nm=audio 4000 RTP/AVP\r\n"), &hold), SIP_EPARSE);
+	assert_int_equal(call_sdp_answer(&s, &b, S("v=0\r\nm=video\r\nm=audio 4000 RTP/AVP 0\r\n"), &hold),
+			 SIP_EPARSE);
+	assert_int_equal(call_sdp_answer(&s, &b, S("v=0\r\n1=x\r\nm=audio 4000 RTP/AVP 0\r\n"), &hold), SIP_EPARSE);
+	/* An offer longer than any real one (257 lines) is refused, not cut short; the
+	 * answer to a 256-line one (255 streams) still reads back as accepted. */
+	{
+		struct sip_buf big = SIP_BUF_INIT;
+		assert_int_equal(sip_buf_append_cstr(&big, "v=0\r\n"), 0);
+		for (int i = 0; i < 254; i++)
+			assert_int_equal(sip_buf_append_cstr(&big, "m=video 0 RTP/AVP 96\r\n"), 0);
+		assert_int_equal(sip_buf_append_cstr(&big, "m=audio 4000 RTP/AVP 0\r\n"), 0);
+		assert_int_equal(call_sdp_answer(&s, &b, sip_buf_str(&big), &hold), 1);
+		assert_true(call_sdp_answer_ok(sip_buf_str(&b)));
+		assert_int_equal(sip_buf_append_cstr(&big, "a=sendrecv\r\n"), 0);
+		assert_int_equal(call_sdp_answer(&s, &b, sip_buf_str(&big), &hold), SIP_EPARSE);
+		sip_buf_free(&big);
+	}
 	sip_buf_free(&b);
 }
 
