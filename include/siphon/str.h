@@ -31,6 +31,9 @@ static inline bool sip_str_empty(struct sip_str s) { return s.len == 0; }
 
 /* Byte-wise equality. */
 bool sip_str_eq(struct sip_str a, struct sip_str b);
+/* 32-bit FNV-1a of the bytes of s: the hash of the tables keyed by strings
+ * (registrar AORs, proxy calls, the DNS cache). */
+uint32_t sip_str_hash(struct sip_str s);
 /* ASCII case-insensitive equality (SIP tokens, header names, methods are ASCII). */
 bool sip_str_caseeq(struct sip_str a, struct sip_str b);
 /* Case-insensitive compare with a C string literal or NUL-terminated string. */

@@ -19,6 +19,17 @@ bool sip_str_eq(struct sip_str a, struct sip_str b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
+uint32_t sip_str_hash(struct sip_str s)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
 bool sip_str_caseeq(struct sip_str a, struct sip_str b)
 {
 	if (a.len != b.len)

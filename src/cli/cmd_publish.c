@@ -149,7 +149,6 @@ int cmd_publish(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		int c = ua_opts_parse(&opt, argc, argv, &i);
-		char *end;
 		if (c < 0)
 			return cli_usage("publish");
 		if (c > 0)
@@ -163,12 +162,8 @@ int cmd_publish(int argc, char **argv)
 		} else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc) {
 			o.note = argv[++i];
 		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
-			long n = strtol(argv[++i], &end, 10);
-			if (*end || n < 0 || n > 4294967295L) {
-				fprintf(stderr, "siphon publish: --expires wants seconds\n");
+			if (ua_arg_expires("publish", argv[++i], &o.expires) != 0)
 				return CLI_USAGE;
-			}
-			o.expires = (unsigned)n;
 		} else if (strcmp(argv[i], "--etag") == 0 && i + 1 < argc) {
 			etag = argv[++i];
 		} else if (strcmp(argv[i], "--keep") == 0) {

@@ -161,18 +161,13 @@ int cmd_register(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		int c = ua_opts_parse(&opt, argc, argv, &i);
-		char *end;
 		if (c < 0)
 			return cli_usage("register");
 		if (c > 0)
 			continue;
 		if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
-			long n = strtol(argv[++i], &end, 10);
-			if (*end || n < 0 || n > 4294967295L) {
-				fprintf(stderr, "siphon register: --expires wants seconds\n");
+			if (ua_arg_expires("register", argv[++i], &o.expires) != 0)
 				return CLI_USAGE;
-			}
-			o.expires = (unsigned)n;
 		} else if (strcmp(argv[i], "--contact") == 0 && i + 1 < argc) {
 			o.contact = argv[++i];
 		} else if (strcmp(argv[i], "--keep") == 0) {

@@ -350,7 +350,6 @@ int cmd_subscribe(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		int c = ua_opts_parse(&opt, argc, argv, &i);
-		char *end;
 		if (c < 0)
 			return cli_usage("subscribe");
 		if (c > 0)
@@ -358,12 +357,8 @@ int cmd_subscribe(int argc, char **argv)
 		if (strcmp(argv[i], "--event") == 0 && i + 1 < argc) {
 			o.event = argv[++i];
 		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
-			long n = strtol(argv[++i], &end, 10);
-			if (*end || n < 0 || n > 4294967295L) {
-				fprintf(stderr, "siphon subscribe: --expires wants seconds\n");
+			if (ua_arg_expires("subscribe", argv[++i], &o.expires) != 0)
 				return CLI_USAGE;
-			}
-			o.expires = (unsigned)n;
 		} else if (!cli_is_option(argv[i]) && !o.uri) {
 			o.uri = argv[i];
 		} else {

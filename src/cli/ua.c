@@ -18,6 +18,7 @@
 #include "siphon/log.h"
 #include "siphon/status.h"
 #include "siphon/uri.h"
+#include "siphon/txn_net.h"
 #include "ua.h"
 
 #define UA_CONTAINER(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
@@ -52,6 +53,18 @@ int ua_exit_for(int code)
 }
 
 /* ---- Options ---- */
+
+int ua_arg_expires(const char *cmd, const char *v, unsigned *out)
+{
+	uint32_t n;
+
+	if (sip_str_to_u32(sip_str_from_cstr(v), &n) != 0) {
+		fprintf(stderr, "siphon %s: --expires wants seconds\n", cmd);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
 
 int ua_opts_parse(struct ua_opts *o, int argc, char **argv, int *i)
 {
@@ -261,29 +274,6 @@ static void print_wire(struct ua *ua, bool sent, const char *peer, const char *b
 
 /* ---- Transport glue: txn <-> net ---- */
 
-static enum sip_tp to_net_tp(enum sip_txn_proto p)
-{
-	switch (p) {
-	case SIP_TXN_UDP: return SIP_TP_UDP;
-	case SIP_TXN_TCP: return SIP_TP_TCP;
-	case SIP_TXN_TLS: return SIP_TP_TLS;
-	case SIP_TXN_WS: return SIP_TP_WS;
-	case SIP_TXN_WSS: return SIP_TP_WSS;
-	}
-	return SIP_TP_NONE;
-}
-
-static enum sip_txn_proto to_txn_proto(enum sip_tp tp)
-{
-	switch (tp) {
-	case SIP_TP_TCP: return SIP_TXN_TCP;
-	case SIP_TP_TLS: return SIP_TXN_TLS;
-	case SIP_TP_WS: return SIP_TXN_WS;
-	case SIP_TP_WSS: return SIP_TXN_WSS;
-	default: return SIP_TXN_UDP;
-	}
-}
-
 static void dest_text(char *out, size_t sz, enum sip_tp tp, const struct sip_net_addr *a)
 {
 	char addr[SIP_NET_ADDRSTR];
@@ -297,10 +287,10 @@ static void dest_text(char *out, size_t sz, enum sip_tp tp, const struct sip_net
 static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct ua *ua = arg;
-	struct sip_net_dest nd = { .tp = to_net_tp(d->proto), .conn_id = d->conn_id };
+	struct sip_net_dest nd;
 	char peer[SIP_NET_ADDRSTR + 8];
 
-	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
+	sip_txn_dest_to_net(&nd, d);
 	nd.lis = ua->tp == SIP_TP_UDP ? ua->lis : NULL;
 	/* RFC 5922 7.3: a new TLS connection to the next hop checks the host of its URI. */
 	if (nd.tp == SIP_TP_TLS && sip_net_addr_eq(&nd.remote, &ua->dst.remote))
@@ -313,7 +303,7 @@ static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, siz
 static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
 {
 	(void)arg;
-	return sip_tp_reliable(to_net_tp(d->proto));
+	return sip_tp_reliable(sip_txn_proto_tp(d->proto));
 }
 
 static void net_error(const struct sip_net_dest *dst, int err, void *arg)
@@ -347,7 +337,7 @@ static void net_error(const struct sip_net_dest *dst, int err, void *arg)
 static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg)
 {
 	struct ua *ua = arg;
-	struct sip_txn_dest d = { .proto = to_txn_proto(src->tp), .conn_id = src->conn_id };
+	struct sip_txn_dest d;
 	char peer[SIP_NET_ADDRSTR + 8];
 
 	if (!ua->txl) {
@@ -356,7 +346,7 @@ static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg
 	}
 	dest_text(peer, sizeof(peer), src->tp, &src->remote);
 	print_wire(ua, false, peer, m->buf, m->len);
-	memcpy(&d.addr, &src->remote.u, sizeof(d.addr));
+	sip_txn_dest_set(&d, src->tp, &src->remote, src->conn_id);
 	ua->cur_src = src;
 	sip_txn_layer_recv(ua->txl, m, &d);
 	ua->cur_src = NULL;
@@ -715,8 +705,8 @@ static int req_start(struct ua *ua, struct ua_req *r)
 	}
 	r->sent_ns = uv_hrtime();
 	/* m is the transaction's now, and lives as long as it. */
-	memcpy(&na.u, &d->addr, sizeof(na.u));
-	dest_text(where, sizeof(where), to_net_tp(d->proto), &na);
+	sip_txn_dest_addr(&na, d);
+	dest_text(where, sizeof(where), sip_txn_proto_tp(d->proto), &na);
 	if (ua->opt.json) {
 		struct sip_buf j = SIP_BUF_INIT;
 		sip_buf_append_cstr(&j, "\"method\":");
@@ -1007,8 +997,7 @@ static void use_target(struct ua *ua, unsigned i)
 	ua->target = i;
 	ua->dst.remote = t->addr;
 	ua->dst.tp = ua->tp;
-	ua->tdst.proto = to_txn_proto(ua->tp);
-	memcpy(&ua->tdst.addr, &t->addr.u, sizeof(ua->tdst.addr));
+	sip_txn_dest_set(&ua->tdst, ua->tp, &t->addr, 0);
 	dest_text(ua->dst_text, sizeof(ua->dst_text), ua->tp, &t->addr);
 }
 

@@ -58,6 +58,9 @@ struct ua_opts {
 /* Parse the common option at argv[*i] (advancing *i past its value). 1 when it
  * was one, 0 when it is not a common option, -1 on a bad value (printed). */
 int ua_opts_parse(struct ua_opts *o, int argc, char **argv, int *i);
+/* A command's --expires value: whole seconds, 0..2^32-1, into *out. On a bad
+ * value "siphon CMD: --expires wants seconds" is printed and -1 returned. */
+int ua_arg_expires(const char *cmd, const char *v, unsigned *out);
 
 struct ua;
 struct ua_req;

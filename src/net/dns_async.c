@@ -150,12 +150,8 @@ static int numeric(struct sip_dns_result *out, const struct sip_dns_query *q)
 
 static uint32_t query_hash(const char *host, size_t len, const struct sip_dns_query *q)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = sip_str_hash((struct sip_str){ host, len });
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)host[i];
-		h *= 16777619u;
-	}
 	h ^= (uint32_t)q->port * 31u + (uint32_t)q->tp * 7u + (q->sips ? 1u : 0u) + q->tps * 131u;
 	h *= 16777619u;
 	return h;

@@ -23,6 +23,7 @@
 #include "siphon/store.h"
 #include "siphon/timer.h"
 #include "siphon/txn.h"
+#include "siphon/txn_net.h"
 
 #include "server_int.h"
 
@@ -197,44 +198,19 @@ static void route(struct server *s, struct sip_req *r)
 
 /* ------------------------------------------------------------------ transports */
 
-static enum sip_tp net_tp(enum sip_txn_proto p)
-{
-	switch (p) {
-	case SIP_TXN_UDP: return SIP_TP_UDP;
-	case SIP_TXN_TCP: return SIP_TP_TCP;
-	case SIP_TXN_TLS: return SIP_TP_TLS;
-	case SIP_TXN_WS: return SIP_TP_WS;
-	case SIP_TXN_WSS: return SIP_TP_WSS;
-	}
-	return SIP_TP_NONE;
-}
-
-static enum sip_txn_proto txn_proto(enum sip_tp tp)
-{
-	switch (tp) {
-	case SIP_TP_TCP: return SIP_TXN_TCP;
-	case SIP_TP_TLS: return SIP_TXN_TLS;
-	case SIP_TP_WS: return SIP_TXN_WS;
-	case SIP_TP_WSS: return SIP_TXN_WSS;
-	default: return SIP_TXN_UDP;
-	}
-}
-
 static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct server *s = arg;
-	struct sip_net_dest nd = { .tp = net_tp(d->proto), .conn_id = d->conn_id };
+	struct sip_net_dest nd;
 
-	if (d->tls_host)
-		nd.tls_host = sip_str_from_cstr(d->tls_host);
-	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
+	sip_txn_dest_to_net(&nd, d);
 	return sip_net_send(s->env.net, &nd, buf, len, conn_id);
 }
 
 static bool tp_reliable(void *arg, const struct sip_txn_dest *d)
 {
 	(void)arg;
-	return sip_tp_reliable(net_tp(d->proto));
+	return sip_tp_reliable(sip_txn_proto_tp(d->proto));
 }
 
 static void net_error(const struct sip_net_dest *dst, int err, void *arg)
@@ -312,8 +288,8 @@ static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg
 	/* Responses, ACKs and CANCELs, and requests of stateful services, go through the
 	 * transaction layer; the rest is answered statelessly (8.2.7). */
 	if (!m->is_request || m->method == SIP_METHOD_ACK || m->method == SIP_METHOD_CANCEL || sf) {
-		struct sip_txn_dest d = { .proto = txn_proto(src->tp), .conn_id = src->conn_id };
-		memcpy(&d.addr, &src->remote.u, sizeof(d.addr));
+		struct sip_txn_dest d;
+		sip_txn_dest_set(&d, src->tp, &src->remote, src->conn_id);
 		s->cur_src = src;
 		(void)sip_txn_layer_recv(s->env.txn, m, &d);
 		s->cur_src = NULL;

@@ -10,6 +10,7 @@
 #include "siphon/store.h"
 #include "siphon/timer.h"
 #include "siphon/txn.h"
+#include "siphon/txn_net.h"
 
 #include "siphon/svc_auth.h"
 
@@ -176,17 +177,6 @@ static int addr_parse(struct sip_net_addr *out, struct sip_str s)
 	return sip_net_addr_set(out, ip, (uint16_t)port);
 }
 
-static enum sip_txn_proto txn_proto(enum sip_tp tp)
-{
-	switch (tp) {
-	case SIP_TP_TCP: return SIP_TXN_TCP;
-	case SIP_TP_TLS: return SIP_TXN_TLS;
-	case SIP_TP_WS: return SIP_TXN_WS;
-	case SIP_TP_WSS: return SIP_TXN_WSS;
-	default: return SIP_TXN_UDP;
-	}
-}
-
 /* Where a NOTIFY goes: the first route (or the remote target when there is no
  * route set, RFC 3261 12.2.1.1) when it is an IP literal; a name (which would need
  * RFC 3263 resolution) falls back to the address the SUBSCRIBE came from. Over a
@@ -216,10 +206,9 @@ static int notify_dest(struct sip_txn_dest *d, const struct sip_events_notify *n
 	} else if (addr_parse(&a, n->dest) != 0) {
 		return -EINVAL;
 	}
-	d->proto = txn_proto(tp);
-	memcpy(&d->addr, &a.u, sizeof(d->addr));
-	if (sip_tp_reliable(tp))
-		d->conn_id = n->flow_id;
+	/* Every field set: the caller's dst is not initialised (an unset tls_host
+	 * or conn_id would reach the transport). */
+	sip_txn_dest_set(d, tp, &a, sip_tp_reliable(tp) ? n->flow_id : 0);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "siphon/registrar.h"
 #include "siphon/store.h"
 #include "siphon/svc_auth.h"
+#include "siphon/txn_net.h"
 #include "siphon/timer.h"
 #include "siphon/txn.h"
 
@@ -148,17 +149,6 @@ struct sip_proxy_svc {
 
 /* ------------------------------------------------------------------ helpers */
 
-static uint32_t hash_str(struct sip_str s)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static uint32_t hash_ptr(const void *p)
 {
 	uint64_t v = (uint64_t)(uintptr_t)p;
@@ -176,24 +166,6 @@ static int tp_index(enum sip_tp tp)
 	case SIP_TP_TCP: return TPI_TCP;
 	case SIP_TP_TLS: return TPI_TLS;
 	default: return -1;
-	}
-}
-
-static enum sip_txn_proto txn_proto(enum sip_tp tp)
-{
-	switch (tp) {
-	case SIP_TP_TCP: return SIP_TXN_TCP;
-	case SIP_TP_TLS: return SIP_TXN_TLS;
-	default: return SIP_TXN_UDP;
-	}
-}
-
-static enum sip_tp net_tp(enum sip_txn_proto p)
-{
-	switch (p) {
-	case SIP_TXN_TCP: return SIP_TP_TCP;
-	case SIP_TXN_TLS: return SIP_TP_TLS;
-	default: return SIP_TP_UDP;
 	}
 }
 
@@ -273,9 +245,7 @@ static int hop_query(struct sip_proxy_svc *p, struct sip_dns_query *q, struct si
 
 static void dest_from_target(struct sip_txn_dest *out, const struct sip_dns_target *t)
 {
-	memset(out, 0, sizeof(*out));
-	out->proto = txn_proto(t->tp);
-	memcpy(&out->addr, &t->addr.u, sizeof(out->addr));
+	sip_txn_dest_set(out, t->tp, &t->addr, 0);
 }
 
 /* Where a URI's request goes, when known now (RFC 3261 18.1.1, RFC 3263 4): an IP
@@ -308,9 +278,7 @@ static int uri_dest(struct sip_proxy_svc *p, struct sip_txn_dest *out, char *hos
 		if (tp_index(tp) < 0)
 			return -EINVAL;
 		sip_net_addr_set_port(&a, q.port ? q.port : sip_tp_default_port(tp));
-		memset(out, 0, sizeof(*out));
-		out->proto = txn_proto(tp);
-		memcpy(&out->addr, &a.u, sizeof(out->addr));
+		sip_txn_dest_set(out, tp, &a, 0);
 		if (host)
 			host[0] = '\0';
 		if (resp)
@@ -418,7 +386,7 @@ static int block_cb(const struct sip_store_block *e, void *arg)
  * memory or the store failed (the caller answers 500). */
 static struct puser *user_get(struct sip_proxy_svc *p, struct sip_str aor)
 {
-	uint32_t h = hash_str(aor);
+	uint32_t h = sip_str_hash(aor);
 	struct puser *u;
 	struct sip_store_user su = { 0 };
 	struct block_acc acc = { .texts = SIP_BUF_INIT };
@@ -642,7 +610,7 @@ static int send_2xx_up(struct pcall *c, const char *buf, size_t len)
 		char peer[SIP_NET_ADDRSTR];
 		struct sip_net_addr a;
 
-		memcpy(&a.u, &c->up.addr, sizeof(a.u));
+		sip_txn_dest_addr(&a, &c->up);
 		sip_net_addr_format(peer, &a);
 		sip_log_info("proxy", "2xx for the INVITE from %s discarded: its final response already went up "
 				      "(RFC 6026 8.3)", peer);
@@ -787,7 +755,7 @@ static bool failover(struct pcall *c, struct pbranch *b)
 		sip_txn_lean(ct);
 		char ip[SIP_NET_IPSTR];
 		struct sip_net_addr a;
-		memcpy(&a.u, &d->addr, sizeof(d->addr));
+		sip_txn_dest_addr(&a, d);
 		sip_net_addr_ip(ip, &a);
 		sip_log_info("proxy", "branch %u to %s: target failed, next target %s:%u (RFC 3263 4.3)", b->i,
 			     h->host, ip, sip_net_addr_port(&a));
@@ -983,7 +951,7 @@ static void srv_cb(struct sip_txn *t, const struct sip_txn_event *ev, void *arg)
 		 * 2543 client's, or one that reuses the INVITE's branch) is the TU's:
 		 * the ACK for a 2xx, which a proxy forwards like any other (16.11). */
 		struct sip_req r = { .env = c->p->env, .msg = ev->msg };
-		r.src.tp = net_tp(c->up.proto);
+		r.src.tp = sip_txn_proto_tp(c->up.proto);
 		forward_stateless(c->p, &r);
 		return;
 	}
@@ -1047,10 +1015,10 @@ static int loc_cb(const struct sip_location *l, void *arg)
 				ip.len -= 2;
 			}
 			if (sip_net_addr_set(&na, ip, (uint16_t)port) == 0) {
-				memset(&a->dst[k], 0, sizeof(a->dst[k]));
-				a->dst[k].proto = tp == SIP_TP_UDP ? SIP_TXN_TCP : txn_proto(tp);
-				a->dst[k].conn_id = l->flow_id;
-				memcpy(&a->dst[k].addr, &na.u, sizeof(a->dst[k].addr));
+				/* A flow is a connection: TCP when the Contact names UDP; a
+				 * transport the proxy has no listener for goes as UDP. */
+				sip_txn_dest_set(&a->dst[k], tp == SIP_TP_UDP ? SIP_TP_TCP : tp_index(tp) < 0 ? SIP_TP_UDP : tp,
+						 &na, l->flow_id);
 				a->dst_ok[k] = true;
 			}
 		}
@@ -1281,7 +1249,7 @@ static void call_go(struct pcall *c, const struct pstart *s)
 			continue;
 		}
 		if (c->br[k].dst_ok) {
-			out = tp_index(net_tp(c->br[k].dst.proto));
+			out = tp_index(sip_txn_proto_tp(c->br[k].dst.proto));
 			if (out < 0 || !p->has_tp[out])
 				out = TPI_UDP;
 		}
@@ -1594,7 +1562,7 @@ static void forward_stateless_msg(struct sip_proxy_svc *p, struct sip_msg *m, en
 		free(res);
 	} else if (err == 0) {
 		d.tls_host = host[0] ? host : NULL;
-		int out = tp_index(net_tp(d.proto));
+		int out = tp_index(sip_txn_proto_tp(d.proto));
 		if (out != in && out >= 0 && p->has_tp[out]) {
 			/* The Via must name the transport actually used. */
 			sip_out_free(o);

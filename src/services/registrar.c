@@ -20,17 +20,6 @@
 
 /* ------------------------------------------------------------------ the index */
 
-static uint32_t aor_hash(struct sip_str s)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static int index_grow(struct sip_registrar *reg)
 {
 	uint32_t n = reg->mask ? (reg->mask + 1) * 2 : 1024;
@@ -58,7 +47,7 @@ struct reg_aor *reg_aor_find(struct sip_registrar *reg, struct sip_str aor)
 
 	if (!reg->buckets)
 		return NULL;
-	h = aor_hash(aor);
+	h = sip_str_hash(aor);
 	for (struct reg_aor *a = reg->buckets[h & reg->mask]; a; a = a->hnext)
 		if (a->hash == h && a->aor_len == aor.len && memcmp(a->aor, aor.p, aor.len) == 0)
 			return a;
@@ -78,7 +67,7 @@ struct reg_aor *reg_aor_get(struct sip_registrar *reg, struct sip_str aor)
 	a = calloc(1, sizeof(*a) + aor.len);
 	if (!a)
 		return NULL;
-	a->hash = aor_hash(aor);
+	a->hash = sip_str_hash(aor);
 	a->aor_len = (uint16_t)aor.len;
 	memcpy(a->aor, aor.p, aor.len);
 	a->hnext = reg->buckets[a->hash & reg->mask];

@@ -19,36 +19,15 @@ trap cleanup EXIT
 cd "$WORK"
 export PYTHONPATH="$E2E"
 
-fail() {
-	echo "FAIL: $*"
-	for f in "$WORK"/*.log "$WORK"/*.out; do [ -f "$f" ] && { echo "--- $f"; tail -40 "$f"; }; done
-	exit 1
-}
+. "$SIPHON_SRC/tests/e2e/common.sh"
 
-# A port free for both UDP and TCP on 127.0.0.1 (bind both, release both).
-free_port() {
-	python3 - <<'PY'
-import socket
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind(("127.0.0.1", p))
-    except OSError:
-        u.close(); t.close(); continue
-    u.close(); t.close()
-    print(p)
-    break
-PY
-}
-
-# srv_start LOGNAME ARGS...: siphon serve on udp+tcp 127.0.0.1:$PORT with db $DB.
+# srv_start LOGNAME ARGS...: siphon serve on udp+tcp 127.0.0.1:$PORT with db $DB
+# (SRV_ADDR=0.0.0.0 binds another address, SRV_SUFFIX adds "/advertise=..." to
+# both listen specs).
 srv_start() {
-	local name=$1
+	local name=$1 addr=${SRV_ADDR:-127.0.0.1} suffix=${SRV_SUFFIX:-}
 	shift
-	timeout 120 "$SIPHON" serve --listen "udp:127.0.0.1:$PORT" --listen "tcp:127.0.0.1:$PORT" \
+	timeout 120 "$SIPHON" serve --listen "udp:$addr:$PORT$suffix" --listen "tcp:$addr:$PORT$suffix" \
 		--db "$DB" "$@" >>"$name.log" 2>&1 &
 	SRV_PID=$!
 	for _ in $(seq 50); do

@@ -22,18 +22,7 @@ source "$(dirname "$0")/proxy_lib.sh"
 adv_start() {
 	local name=$1 suffix=$2
 	shift 2
-	timeout 120 "$SIPHON" serve --listen "udp:0.0.0.0:$PORT$suffix" --listen "tcp:0.0.0.0:$PORT$suffix" \
-		--db "$DB" --domain 127.0.0.1 --no-auth "$@" >>"$name.log" 2>&1 &
-	SRV_PID=$!
-	for _ in $(seq 50); do
-		if ss -H -tln "sport = :$PORT" | grep -q . && ss -H -uln "sport = :$PORT" | grep -q .; then
-			SRV_CHILD=$(pgrep -P "$SRV_PID" | head -1)
-			return 0
-		fi
-		kill -0 "$SRV_PID" 2>/dev/null || fail "siphon serve exited at start"
-		sleep 0.1
-	done
-	fail "siphon serve does not listen on $PORT"
+	SRV_ADDR=0.0.0.0 SRV_SUFFIX=$suffix srv_start "$name" --domain 127.0.0.1 --no-auth "$@"
 }
 
 run() {

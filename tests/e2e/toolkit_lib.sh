@@ -11,34 +11,7 @@ cd "$WORK"
 
 command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is not installed"; exit 1; }
 
-fail() {
-	echo "FAIL: $*"
-	for f in "$WORK"/*.out "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
-	exit 1
-}
-
-# A free port on 127.0.0.1 for PROTO (udp|tcp): bind port 0, read it, release it.
-free_port() {
-	python3 - "$1" <<'PY'
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, kind)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-}
-
-# Wait (at most 5 s) until something listens on 127.0.0.1:PORT over PROTO.
-wait_port() {
-	local proto=$1 port=$2 flag
-	[ "$proto" = udp ] && flag=-uln || flag=-tln
-	for _ in $(seq 50); do
-		ss -H $flag "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	fail "nothing listens on $proto port $port"
-}
+. "$SIPHON_SRC/tests/e2e/common.sh"
 
 # sipp_uas NAME SCENARIO PROTO [SIPP ARGS...]: SIPp as UAS for one call in the
 # background on a free port; sets SIPP_PORT and SIPP_PID.

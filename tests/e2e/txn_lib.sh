@@ -13,30 +13,7 @@ cd "$WORK"
 [ -x "$PEER" ] || { echo "missing $PEER"; exit 1; }
 command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is not installed"; exit 1; }
 
-fail() { echo "FAIL: $*"; for f in "$WORK"/*.out "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -40 "$f"; }; done; exit 1; }
-
-# A free port on 127.0.0.1 for PROTO (udp|tcp): bind port 0, read it, release it.
-free_port() {
-	python3 - "$1" <<'PY'
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, kind)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-}
-
-# Wait (at most 5 s) until something listens on 127.0.0.1:PORT over PROTO.
-wait_port() {
-	local proto=$1 port=$2 flag
-	[ "$proto" = udp ] && flag=-uln || flag=-tln
-	for _ in $(seq 50); do
-		ss -H $flag "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	fail "nothing listens on $proto port $port"
-}
+. "$SIPHON_SRC/tests/e2e/common.sh"
 
 # Start txn_peer as UAS in the background: peer_start NAME PROTO ARGS...; sets PEER_PORT.
 peer_start() {

@@ -29,6 +29,7 @@
 #include "siphon/net.h"
 #include "siphon/err.h"
 #include "siphon/txn.h"
+#include "siphon/txn_net.h"
 
 struct peer {
 	uv_loop_t loop;
@@ -86,36 +87,13 @@ static void first_word(char *dst, size_t sz, const char *buf, size_t len)
 }
 
 /* The transport interface of the transaction layer, on src/net. */
-static enum sip_tp to_net_tp(enum sip_txn_proto p)
-{
-	switch (p) {
-	case SIP_TXN_UDP: return SIP_TP_UDP;
-	case SIP_TXN_TCP: return SIP_TP_TCP;
-	case SIP_TXN_TLS: return SIP_TP_TLS;
-	case SIP_TXN_WS: return SIP_TP_WS;
-	case SIP_TXN_WSS: return SIP_TP_WSS;
-	}
-	return SIP_TP_NONE;
-}
-
-static enum sip_txn_proto to_txn_proto(enum sip_tp tp)
-{
-	switch (tp) {
-	case SIP_TP_TCP: return SIP_TXN_TCP;
-	case SIP_TP_TLS: return SIP_TXN_TLS;
-	case SIP_TP_WS: return SIP_TXN_WS;
-	case SIP_TP_WSS: return SIP_TXN_WSS;
-	default: return SIP_TXN_UDP;
-	}
-}
-
 static int tp_send(void *arg, const struct sip_txn_dest *d, const char *buf, size_t len, uint64_t *conn_id)
 {
 	struct peer *p = arg;
-	struct sip_net_dest nd = { .tp = to_net_tp(d->proto), .conn_id = d->conn_id };
+	struct sip_net_dest nd;
 	char what[32];
 
-	memcpy(&nd.remote.u, &d->addr, sizeof(nd.remote.u));
+	sip_txn_dest_to_net(&nd, d);
 	first_word(what, sizeof(what), buf, len);
 	say("send %s", what);
 	return sip_net_send(p->net, &nd, buf, len, conn_id);
@@ -133,12 +111,12 @@ static void net_error(const struct sip_net_dest *dst, int err, void *arg)
 static void net_recv(struct sip_msg *m, const struct sip_net_src *src, void *arg)
 {
 	struct peer *p = arg;
-	struct sip_txn_dest d = { .proto = to_txn_proto(src->tp), .conn_id = src->conn_id };
+	struct sip_txn_dest d;
 	char what[32];
 
 	first_word(what, sizeof(what), m->buf, m->len);
 	say("recv %s", what);
-	memcpy(&d.addr, &src->remote.u, sizeof(d.addr));
+	sip_txn_dest_set(&d, src->tp, &src->remote, src->conn_id);
 	p->cur_src = src;
 	sip_txn_layer_recv(p->l, m, &d);
 	p->cur_src = NULL;
@@ -408,8 +386,7 @@ static int start_uac(struct peer *p, const char *method, const char *to)
 	sip_buf_free(&b);
 	if (err)
 		return err;
-	d.proto = to_txn_proto(spec.tp);
-	memcpy(&d.addr, &spec.addr.u, sizeof(d.addr));
+	sip_txn_dest_set(&d, spec.tp, &spec.addr, 0);
 	err = sip_txn_client_alloc(&t, p->l, req, &d, client_event, p);
 	if (err)
 		sip_msg_free(req);

@@ -77,6 +77,17 @@ static void test_strerror(void **state)
 	assert_string_equal(sip_strerror(-ENOMEM), "Cannot allocate memory");
 }
 
+/* FNV-1a 32-bit reference values (the FNV authors' test vectors). */
+static void test_hash(void **state)
+{
+	(void)state;
+	assert_int_equal(sip_str_hash(SIP_STR("")), 0x811c9dc5u);
+	assert_int_equal(sip_str_hash(SIP_STR("a")), 0xe40c292cu);
+	assert_int_equal(sip_str_hash(SIP_STR("foobar")), 0xbf9cf968u);
+	assert_int_not_equal(sip_str_hash(SIP_STR("sip:alice@example.com")),
+			     sip_str_hash(SIP_STR("sip:alicf@example.com")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +96,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_chr_copy),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

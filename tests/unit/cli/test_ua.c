@@ -427,6 +427,33 @@ static void test_opts_bad_values(void **state)
 	}
 }
 
+/* --expires of register, publish, subscribe: whole seconds, 0..2^32-1; a bad
+ * value writes nothing and names the command. */
+static void test_arg_expires(void **state)
+{
+	const char *bad[] = { "-1", "abc", "", "4294967296", "1.5", " 5", "60s" };
+	unsigned v = 77;
+	char err[256];
+	struct cap c;
+
+	(void)state;
+	assert_int_equal(ua_arg_expires("register", "0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(ua_arg_expires("register", "3600", &v), 0);
+	assert_int_equal(v, 3600);
+	assert_int_equal(ua_arg_expires("register", "4294967295", &v), 0);
+	assert_int_equal(v, 4294967295u);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		v = 77;
+		cap_begin(&c, STDERR_FILENO);
+		int rc = ua_arg_expires("publish", bad[k], &v);
+		cap_end(&c, err, sizeof(err));
+		assert_int_equal(rc, -1);
+		assert_int_equal(v, 77);
+		assert_string_equal(err, "siphon publish: --expires wants seconds\n");
+	}
+}
+
 /* ---- ua_init ---- */
 
 /* ua_init with stderr captured into OUT; the status. */
@@ -1670,6 +1697,7 @@ int main(void)
 		cmocka_unit_test(test_opts_all),
 		cmocka_unit_test(test_opts_missing_value),
 		cmocka_unit_test(test_opts_bad_values),
+		cmocka_unit_test(test_arg_expires),
 		cmocka_unit_test(test_init_udp),
 		cmocka_unit_test(test_init_user_from),
 		cmocka_unit_test(test_init_transports),
